@@ -1,0 +1,131 @@
+package io.shmkit.internal.os;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What shmkit needs from an operating system: named shared memory objects, file mappings,
+ * waiting on a word of shared memory, and process liveness. One implementation per platform
+ * ({@link LinuxBackend} now; macOS and Windows slot in behind this interface later).
+ *
+ * <p>Names given to a backend are already validated and stripped of Win32 prefixes
+ * (see {@link SegmentNames}). Failures are reported with Java's own exceptions where they fit
+ * ({@link java.nio.file.FileAlreadyExistsException}, {@link java.nio.file.NoSuchFileException},
+ * {@link java.nio.file.AccessDeniedException}) and {@link io.shmkit.ShmException} otherwise,
+ * always naming the object.
+ */
+public interface OsBackend {
+
+    /** The backend for the platform this JVM runs on. */
+    static OsBackend current() {
+        return Holder.INSTANCE;
+    }
+
+    /** A short name of the platform, e.g. "linux". */
+    String platform();
+
+    /** The longest name, in UTF-8 bytes, that a segment may have on this platform. */
+    int maxNameBytes();
+
+    /** Where the OS keeps the object for a name, for messages and docs, e.g. "/dev/shm/demo". */
+    String objectPath(String name);
+
+    /** The size of a page: view offsets are aligned down to a multiple of it. */
+    long pageSize();
+
+    /**
+     * Creates a named object exclusively, of {@code size} bytes (zero-filled), with permission
+     * bits {@code mode}, and returns a handle holding it. It becomes visible under its name only
+     * when fully initialised. A stale object of the same name (managed with lifetime
+     * {@link LifetimeTag#LAST_CLOSE} and with no holder left) is reclaimed first.
+     */
+    NativeHandle createShm(String name, long size, int mode, LifetimeTag lifetime) throws IOException;
+
+    /** Opens an existing named object; {@code allowForeign} permits one owned by another user. */
+    NativeHandle openShm(String name, boolean writable, boolean allowForeign) throws IOException;
+
+    /**
+     * Opens a regular file for mapping. With {@code createSize > 0} the file is created when
+     * missing (with {@code mode}) and extended to that size when shorter; with 0 it must exist and
+     * is mapped as it is.
+     */
+    NativeHandle openFile(Path file, long createSize, int mode, boolean writable, boolean allowForeign)
+            throws IOException;
+
+    /** Releases a handle; for a {@link LifetimeTag#LAST_CLOSE} object, the last holder removes the name. */
+    void close(NativeHandle handle);
+
+    /** The current size of the object behind a handle. */
+    long currentSize(NativeHandle handle) throws IOException;
+
+    /**
+     * Maps {@code length} bytes from the page-aligned {@code offset}; the mapping is released when
+     * {@code arena} closes.
+     *
+     * @param mode 0 read-only, 1 read-write shared, 2 copy-on-write (private)
+     */
+    MemorySegment map(NativeHandle handle, long offset, long length, int mode, Arena arena) throws IOException;
+
+    /** Writes the pages of a mapping back to its file and waits for it (msync). */
+    void flush(MemorySegment mapping, String name) throws IOException;
+
+    /** Every named object, with what the OS knows of it. */
+    List<ObjectInfo> list() throws IOException;
+
+    /** One named object, or null when there is none. */
+    ObjectInfo info(String name) throws IOException;
+
+    /** Removes a name now, whoever holds it (POSIX unlink); false when there was none. */
+    boolean remove(String name) throws IOException;
+
+    /** Removes every stale object of this user (lifetime until last close, no holder left); returns their names. */
+    List<String> reclaimStale() throws IOException;
+
+    /**
+     * Sleeps while the 32-bit word still holds {@code expected}, for at most {@code timeoutNanos}
+     * (negative: no limit). Returns 0 when woken (or spuriously), or a negative errno:
+     * {@code -EAGAIN} when the word differed, {@code -ETIMEDOUT}, {@code -EINTR}.
+     */
+    int waitOnAddress(MemorySegment word, int expected, long timeoutNanos);
+
+    /** Wakes up to {@code count} waiters on the word; returns how many were woken. */
+    int wakeAddress(MemorySegment word, int count);
+
+    /** Whether waiting on a word of shared memory works across processes on this platform. */
+    boolean supportsCrossProcessWait();
+
+    /** This process's id. */
+    int currentPid();
+
+    /**
+     * When a process started, in platform units that never repeat for a reused pid (on Linux,
+     * clock ticks since boot), or -1 when no such process exists.
+     */
+    long processStartTime(int pid);
+
+    /** Whether {@code pid} is alive and still the process that had {@code startTime}. */
+    default boolean isAlive(int pid, long startTime) {
+        long now = processStartTime(pid);
+        return now >= 0 && now == startTime;
+    }
+
+    /** Holds the platform's backend; created on first use. */
+    final class Holder {
+        private Holder() {
+        }
+
+        static final OsBackend INSTANCE = create();
+
+        private static OsBackend create() {
+            String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+            if (os.contains("linux")) {
+                return new LinuxBackend();
+            }
+            throw new UnsupportedOperationException("shmkit has no backend for " + System.getProperty("os.name")
+                    + " yet: Linux is supported; macOS and Windows are planned behind the same interface");
+        }
+    }
+}
