@@ -70,7 +70,7 @@ public final class View implements AutoCloseable {
      * @throws IndexOutOfBoundsException when {@code at} is outside the view
      */
     public String getString(long at) {
-        checkIndex(at, 0);
+        checkIndex(at, 1);
         try {
             long end = at;
             long limit = memory.byteSize();

@@ -1,0 +1,196 @@
+package io.shmkit.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real child process (a JVM, python3, or a compiled C program) driven through its stdin and
+ * stdout. Every wait is bounded; {@link #close()} kills whatever is still running.
+ */
+public final class ChildProcess implements AutoCloseable {
+
+    /** How long any single wait in a test may take before it fails. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private static final String EOF = "\u0000EOF";
+
+    private final Process process;
+    private final Writer stdin;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final List<String> seen = new ArrayList<>();
+    private final StringBuilder stderr = new StringBuilder();
+    private final String description;
+
+    private ChildProcess(List<String> command) throws IOException {
+        this.description = String.join(" ", command);
+        this.process = new ProcessBuilder(command).start();
+        this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread out = new Thread(() -> pump(new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true), "child-stdout");
+        Thread err = new Thread(() -> pump(new BufferedReader(
+                new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false), "child-stderr");
+        out.setDaemon(true);
+        err.setDaemon(true);
+        out.start();
+        err.start();
+    }
+
+    /** Starts any command. */
+    public static ChildProcess start(List<String> command) throws IOException {
+        return new ChildProcess(command);
+    }
+
+    /** Starts {@code mainClass} in a new JVM with this JVM's java binary and test class path. */
+    public static ChildProcess java(Class<?> mainClass, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.add(mainClass.getName());
+        cmd.addAll(List.of(args));
+        return new ChildProcess(cmd);
+    }
+
+    /** The java binary of this JVM with its class path and native access enabled. */
+    public static List<String> javaCommand() {
+        String java = ProcessHandle.current().info().command().orElse(
+                System.getProperty("java.home") + "/bin/java");
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"));
+    }
+
+    private void pump(BufferedReader reader, boolean toQueue) {
+        try (reader) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (toQueue) {
+                    lines.add(line);
+                } else {
+                    synchronized (stderr) {
+                        stderr.append(line).append('\n');
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // The process went away; whatever was read is kept.
+        } finally {
+            if (toQueue) {
+                lines.add(EOF);
+            }
+        }
+    }
+
+    /** Sends one line to the child's stdin. */
+    public ChildProcess send(String line) throws IOException {
+        stdin.write(line);
+        stdin.write('\n');
+        stdin.flush();
+        return this;
+    }
+
+    /** Closes the child's stdin (EOF). */
+    public void closeStdin() throws IOException {
+        stdin.close();
+    }
+
+    /** Waits for the next stdout line that satisfies {@code matcher}, skipping others; fails after {@link #TIMEOUT}. */
+    public String await(Predicate<String> matcher, String what) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+                if (line == null) {
+                    throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what
+                            + " from: " + description + diagnostics());
+                }
+                if (line.equals(EOF)) {
+                    lines.add(EOF);
+                    throw new AssertionError("process ended before " + what + ": " + description + diagnostics());
+                }
+                seen.add(line);
+                if (matcher.test(line)) {
+                    return line;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Waits for a line starting with {@code prefix} and returns the rest of it. */
+    public String awaitPrefix(String prefix) {
+        return await(l -> l.startsWith(prefix), "a line starting with \"" + prefix + "\"").substring(prefix.length());
+    }
+
+    /** Waits for the process to exit and returns its exit code; fails after {@link #TIMEOUT}. */
+    public int waitFor() {
+        try {
+            if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("process did not exit within " + TIMEOUT.toSeconds() + " s: " + description
+                        + diagnostics());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Waits for exit code 0, failing with the child's output otherwise. */
+    public void waitForSuccess() {
+        int code = waitFor();
+        if (code != 0) {
+            throw new AssertionError("exit code " + code + " from: " + description + diagnostics());
+        }
+    }
+
+    /** Kills the process with SIGKILL and waits until it is gone. */
+    public void kill() {
+        process.destroyForcibly();
+        waitFor();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Everything the child wrote to stderr so far. */
+    public String stderr() {
+        synchronized (stderr) {
+            return stderr.toString();
+        }
+    }
+
+    private String diagnostics() {
+        List<String> pending = new ArrayList<>(lines);
+        pending.remove(EOF);
+        return "\n--- stdout seen: " + seen + " pending: " + pending + "\n--- stderr:\n" + stderr();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
