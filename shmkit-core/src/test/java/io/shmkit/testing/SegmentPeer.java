@@ -13,7 +13,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A second process for multi-process tests: reads commands from stdin, one per line, acts on one
- * segment, and answers on stdout ({@code OK ...}, {@code READ <text>} or {@code ERR <exception>}).
+ * segment through one view of all of it (so copy-on-write changes stay visible to later reads),
+ * and answers on stdout ({@code OK ...}, {@code READ <text>} or {@code ERR <exception>}).
  *
  * <pre>
  * create NAME SIZE [persistent]   open NAME [READ_ONLY|READ_WRITE|COPY_ON_WRITE]
@@ -27,6 +28,7 @@ public final class SegmentPeer {
 
     public static void main(String[] args) throws Exception {
         Segment segment = null;
+        View view = null;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         System.out.println("READY " + ProcessHandle.current().pid());
         String line;
@@ -40,26 +42,21 @@ public final class SegmentPeer {
                             o = o.lifetime(Lifetime.PERSISTENT);
                         }
                         segment = SharedMemory.create(w[1], Long.parseLong(w[2].split(" ")[0]), o);
+                        view = segment.map();
                         System.out.println("OK created " + segment.size());
                     }
                     case "open" -> {
                         Access a = w.length > 2 ? Access.valueOf(w[2]) : Access.READ_WRITE;
                         segment = SharedMemory.open(w[1], a);
+                        view = segment.map();
                         System.out.println("OK opened " + segment.size());
                     }
                     case "write" -> {
-                        byte[] text = w[2].getBytes(StandardCharsets.UTF_8);
-                        try (View v = segment.map(Long.parseLong(w[1]), text.length + 1)) {
-                            v.putString(0, w[2]);
-                        }
+                        view.putString(Long.parseLong(w[1]), w[2]);
                         System.out.println("OK written");
                     }
                     case "read" -> {
-                        long offset = Long.parseLong(w[1]);
-                        long len = Math.min(4096, segment.size() - offset);
-                        try (View v = segment.map(offset, len, Access.READ_ONLY)) {
-                            System.out.println("READ " + v.getString(0));
-                        }
+                        System.out.println("READ " + view.getString(Long.parseLong(w[1])));
                     }
                     case "close" -> {
                         segment.close();

@@ -1,0 +1,172 @@
+package io.shmkit;
+
+import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.SegmentPeer;
+import io.shmkit.testing.TestSegments;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Segments shared between separate JVM processes. */
+class MultiProcessTest {
+
+    private final TestSegments names = new TestSegments();
+
+    @AfterEach
+    void cleanup() throws IOException {
+        names.removeAll();
+    }
+
+    private static ChildProcess peer() throws IOException {
+        ChildProcess p = ChildProcess.java(SegmentPeer.class);
+        p.awaitPrefix("READY");
+        return p;
+    }
+
+    private static void ok(ChildProcess p, String command) throws IOException {
+        p.send(command);
+        String reply = p.await(l -> l.startsWith("OK") || l.startsWith("ERR"), "a reply to " + command);
+        assertTrue(reply.startsWith("OK"), command + " -> " + reply);
+    }
+
+    @Test
+    void twoJvmsPassDataBothWays() throws IOException {
+        String name = names.unique("2jvm");
+        try (ChildProcess creator = peer(); ChildProcess opener = peer()) {
+            ok(creator, "create " + name + " 65536");
+            ok(creator, "write 0 hello from the creator");
+            ok(opener, "open " + name);
+            opener.send("read 0");
+            assertEquals("hello from the creator", opener.awaitPrefix("READ "));
+            ok(opener, "write 40000 reply from the opener");
+            creator.send("read 40000");
+            assertEquals("reply from the opener", creator.awaitPrefix("READ "));
+
+            // and this JVM, a third process, sees both
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                assertEquals("hello from the creator", v.getString(0));
+                assertEquals("reply from the opener", v.getString(40000));
+                v.putString(20000, "from the test JVM");
+            }
+            creator.send("read 20000");
+            assertEquals("from the test JVM", creator.awaitPrefix("READ "));
+            ok(creator, "exit");
+            ok(opener, "exit");
+        }
+    }
+
+    @Test
+    void segmentsOver4GiBWorkAtLargeOffsets() throws IOException {
+        String name = names.unique("big");
+        long size = 6L << 30; // sparse: only touched pages take memory
+        long far = (5L << 30) + 12345;
+        long nearFour = (4L << 30) - 3;
+        try (ChildProcess creator = peer()) {
+            ok(creator, "create " + name + " " + size);
+            ok(creator, "write " + far + " beyond five GiB");
+            try (Segment s = SharedMemory.open(name)) {
+                assertEquals(size, s.size());
+                try (View v = s.map(far, 100)) {
+                    assertEquals("beyond five GiB", v.getString(0));
+                }
+                try (View v = s.map(nearFour, 64)) {
+                    v.putString(0, "across the 4 GiB line");
+                }
+            }
+            creator.send("read " + nearFour);
+            assertEquals("across the 4 GiB line", creator.awaitPrefix("READ "));
+            ok(creator, "exit");
+        }
+    }
+
+    @Test
+    void theLastHolderToCloseRemovesTheSegment() throws IOException {
+        String name = names.unique("lastclose");
+        try (ChildProcess creator = peer(); ChildProcess opener = peer()) {
+            ok(creator, "create " + name + " 4096");
+            ok(opener, "open " + name);
+            assertEquals(2, SharedMemory.info(name).orElseThrow().holders());
+            ok(creator, "close");
+            assertTrue(SharedMemory.exists(name), "the opener still holds it");
+            ok(opener, "exit");
+            assertEquals(0, opener.waitFor());
+            // exiting without close releases the hold too (the kernel drops the flock); the name is
+            // now stale and an open reclaims it
+            assertThrows(NoSuchFileException.class, () -> SharedMemory.open(name));
+            assertFalse(SharedMemory.exists(name));
+        }
+    }
+
+    @Test
+    void holdersKilledWithSigkillLeaveAStaleSegmentThatTheNextCreateReclaims() throws IOException {
+        String name = names.unique("sigkill");
+        try (ChildProcess creator = peer(); ChildProcess opener = peer()) {
+            ok(creator, "create " + name + " 4096");
+            ok(creator, "write 0 old contents");
+            ok(opener, "open " + name);
+            creator.kill();
+            opener.kill();
+            SegmentInfo info = SharedMemory.info(name).orElseThrow();
+            assertEquals(0, info.holders());
+            assertTrue(info.stale());
+            try (Segment fresh = SharedMemory.create(name, 8192); View v = fresh.map()) {
+                assertTrue(fresh.wasCreated());
+                assertEquals(8192, fresh.size());
+                assertEquals("", v.getString(0), "a new, zeroed segment");
+            }
+            assertFalse(SharedMemory.exists(name));
+        }
+    }
+
+    @Test
+    void reclaimStaleRemovesSegmentsOfDeadHolders() throws IOException {
+        String name = names.unique("reclaim");
+        try (ChildProcess creator = peer()) {
+            ok(creator, "create " + name + " 4096");
+            creator.kill();
+        }
+        assertTrue(SharedMemory.list().stream().anyMatch(i -> i.name().equals(name) && i.stale()));
+        assertTrue(SharedMemory.reclaimStale().contains(name));
+        assertFalse(Files.exists(Path.of("/dev/shm", name)));
+    }
+
+    @Test
+    void aPersistentSegmentOutlivesItsCreator() throws IOException {
+        String name = names.unique("persist");
+        try (ChildProcess creator = peer()) {
+            ok(creator, "create " + name + " 4096 persistent");
+            ok(creator, "write 0 still here");
+            ok(creator, "exit");
+            assertEquals(0, creator.waitFor());
+        }
+        try (Segment s = SharedMemory.open(name); View v = s.map()) {
+            assertEquals(Lifetime.PERSISTENT, s.lifetime());
+            assertEquals("still here", v.getString(0));
+        }
+        assertTrue(SharedMemory.exists(name), "closing does not remove a persistent segment");
+        assertTrue(SharedMemory.remove(name));
+    }
+
+    @Test
+    void copyOnWriteInOneProcessIsInvisibleToAnother() throws IOException {
+        String name = names.unique("cowproc");
+        try (Segment s = SharedMemory.create(name, 4096); View v = s.map(); ChildProcess child = peer()) {
+            v.putString(0, "shared value");
+            ok(child, "open " + name + " COPY_ON_WRITE");
+            ok(child, "write 0 private value");
+            child.send("read 0");
+            assertEquals("private value", child.awaitPrefix("READ "));
+            assertEquals("shared value", v.getString(0));
+            ok(child, "exit");
+        }
+    }
+}
