@@ -15,8 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code shm} command: create, inspect, read, write and remove named shared memory segments.
- * Each subcommand is a class of this package.
+ * The {@code shm} command: create, inspect, read, write and remove named shared memory segments,
+ * or run the classic writer/reader pair. Each subcommand is a class of this package.
  *
  * <p>Errors are printed as one line, {@code shm: <message>}, and end the process with one of the
  * {@link ExitCodes}; {@code SHMKIT_DEBUG=1} adds the stack trace.
@@ -29,10 +29,10 @@ import java.util.concurrent.Callable;
         description = {
             "Named shared memory from the shell: segments that processes open by name, like Win32's "
                 + "CreateFileMapping/OpenFileMapping, or shm_open in C.",
-            "Try: shm create demo --size 4K; shm write demo hello; shm read demo; shm rm demo"},
+            "Try `shm writer demo` in one terminal and `shm reader demo` in another."},
         subcommands = {
             CreateCommand.class, WriteCommand.class, ReadCommand.class, LsCommand.class, InfoCommand.class,
-            RmCommand.class, CommandLine.HelpCommand.class},
+            RmCommand.class, WriterCommand.class, ReaderCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             ExitCodes.OK + ":success",

@@ -140,6 +140,84 @@ class ShmCliTest {
     }
 
     @Test
+    void readerPrintsTheWritersLastMessageOnEnter() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name);
+        writer.send("hello");
+        writer.awaitLine("published \"hello\"");
+        writer.send("wörld, again");
+        writer.awaitLine("published \"wörld, again\"");
+
+        ShmProcess reader = start("reader", name);
+        reader.send("");
+        reader.awaitLine("wörld, again");
+        writer.send("third");
+        writer.awaitLine("published \"third\"");
+        reader.send("");
+        reader.awaitLine("third");
+        reader.send("exit");
+        assertExit(0, reader);
+
+        writer.send("exit");
+        assertExit(0, writer);
+        assertTrue(writer.stdout().contains("no holder is left, so it is removed"), writer.diagnostics());
+        assertFalse(SharedMemory.exists(name), "the writer's segment must go with the writer");
+
+        ShmProcess orphan = run("reader", name);
+        assertExit(ExitCodes.NOT_FOUND, orphan);
+        assertOneLineError(orphan, "no segment \"" + name + "\": start `shm writer " + name + "` first");
+    }
+
+    @Test
+    void followingReaderSeesSuccessiveMessages() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name, "--size", "1K");
+        writer.send("one");
+        writer.awaitLine("published \"one\"");
+
+        ShmProcess reader = start("reader", name, "--follow", "--count", "2", "--timeout", "30s", "--json");
+        Map<String, Object> first = MiniJson.object(reader.await(l -> true, "the first message"));
+        assertEquals("one", first.get("message"));
+        assertEquals(name, first.get("name"));
+        writer.send("two");
+        assertEquals("two", MiniJson.object(reader.await(l -> true, "the second message")).get("message"));
+        assertExit(0, reader);
+
+        writer.closeStdin();
+        assertExit(0, writer);
+        assertFalse(SharedMemory.exists(name));
+    }
+
+    @Test
+    void followingReaderTimesOutAndSeesTheSegmentGo() throws Exception {
+        String name = uniqueName();
+        assertExit(0, run("create", name, "--size", "1K"));
+        ShmProcess timedOut = run("reader", name, "--follow", "--timeout", "200ms");
+        assertExit(ExitCodes.TIMED_OUT, timedOut);
+        assertOneLineError(timedOut, "after 200ms");
+
+        ShmProcess writer = start("writer", uniqueName());
+        writer.awaitLine("writer: each line you type becomes the message `shm reader " + names.getLast()
+                + "` shows; `exit` or Ctrl-D ends");
+        ShmProcess follower = start("reader", names.getLast(), "--follow");
+        writer.send("bye");
+        follower.awaitLine("bye");
+        writer.send("exit");
+        assertExit(0, writer);
+        assertExit(0, follower);
+        assertTrue(follower.stderr().contains("is gone: its writer exited"), follower.diagnostics());
+    }
+
+    @Test
+    void writerRefusesANameThatExists() throws Exception {
+        String name = uniqueName();
+        assertExit(0, run("create", name, "--size", "1K", "--persistent"));
+        ShmProcess writer = run("writer", name);
+        assertExit(ExitCodes.ALREADY_EXISTS, writer);
+        assertOneLineError(writer, "segment \"" + name + "\" already exists");
+    }
+
+    @Test
     void usageErrorsExitWith2() throws Exception {
         ShmProcess zero = run("create", uniqueName(), "--size", "0");
         assertExit(ExitCodes.USAGE, zero);
@@ -148,6 +226,10 @@ class ShmCliTest {
         ShmProcess badSize = run("create", uniqueName(), "--size", "4X");
         assertExit(ExitCodes.USAGE, badSize);
         assertOneLineError(badSize, "invalid size \"4X\"");
+
+        ShmProcess badDuration = run("reader", uniqueName(), "--follow", "--timeout", "5");
+        assertExit(ExitCodes.USAGE, badDuration);
+        assertOneLineError(badDuration, "invalid duration \"5\"");
 
         ShmProcess badName = run("create", "a/b", "--size", "1K");
         assertExit(ExitCodes.USAGE, badName);
