@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code shm} command: create, inspect, read, write and remove named shared memory segments,
- * or run the classic writer/reader pair. Each subcommand is a class of this package.
+ * run the classic writer/reader pair, or take the tour. Each subcommand is a class of this package.
  *
  * <p>Errors are printed as one line, {@code shm: <message>}, and end the process with one of the
  * {@link ExitCodes}; {@code SHMKIT_DEBUG=1} adds the stack trace.
@@ -29,10 +29,11 @@ import java.util.concurrent.Callable;
         description = {
             "Named shared memory from the shell: segments that processes open by name, like Win32's "
                 + "CreateFileMapping/OpenFileMapping, or shm_open in C.",
-            "Try `shm writer demo` in one terminal and `shm reader demo` in another."},
+            "New here? Run `shm tour`: two processes pass messages both ways through a segment."},
         subcommands = {
-            CreateCommand.class, WriteCommand.class, ReadCommand.class, LsCommand.class, InfoCommand.class,
-            RmCommand.class, WriterCommand.class, ReaderCommand.class, CommandLine.HelpCommand.class},
+            TourCommand.class, CreateCommand.class, WriteCommand.class, ReadCommand.class, LsCommand.class,
+            InfoCommand.class, RmCommand.class, WriterCommand.class, ReaderCommand.class, TourPeerCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             ExitCodes.OK + ":success",
@@ -141,7 +142,7 @@ public final class Shm implements Callable<Integer> {
      */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "no command given");
+        throw new ParameterException(spec.commandLine(), "no command given; new here? try `shm tour`");
     }
 
     /** The version, from the build. */

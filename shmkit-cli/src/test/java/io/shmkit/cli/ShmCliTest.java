@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -215,6 +216,27 @@ class ShmCliTest {
         ShmProcess writer = run("writer", name);
         assertExit(ExitCodes.ALREADY_EXISTS, writer);
         assertOneLineError(writer, "segment \"" + name + "\" already exists");
+    }
+
+    @Test
+    void tourRunsWithoutInputAndLeavesNothingBehind() throws Exception {
+        ShmProcess tour = run("tour");
+        String out = tour.stdout();
+        Matcher m = Pattern.compile("Created the segment \"(shm-tour-[0-9a-f-]+)\"").matcher(out);
+        if (m.find()) {
+            names.add(m.group(1));
+        }
+        assertExit(0, tour);
+        assertTrue(m.find(0), tour.diagnostics());
+        Matcher there = Pattern.compile("pid (\\d+) -> pid (\\d+): \"hello from pid \\1\"").matcher(out);
+        assertTrue(there.find(), "the greeting must pass to the second process" + tour.diagnostics());
+        assertTrue(out.contains("pid " + there.group(2) + " -> pid " + there.group(1) + ": \"hello back from pid "
+                + there.group(2) + "\""), "the reply must pass back" + tour.diagnostics());
+        assertTrue(out.contains("/dev/shm/" + m.group(1)) && out.contains("shm_open(\"/" + m.group(1) + "\""),
+                tour.diagnostics());
+        assertTrue(out.contains("exists: no"), tour.diagnostics());
+        assertFalse(SharedMemory.exists(m.group(1)), "the tour must leave no segment behind");
+        assertEquals("", tour.stderr());
     }
 
     @Test
