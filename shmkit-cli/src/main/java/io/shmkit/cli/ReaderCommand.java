@@ -100,8 +100,8 @@ final class ReaderCommand implements Callable<Integer> {
             try {
                 print(readMessage());
             } catch (NoSuchFileException e) {
-                throw new NoSuchFileException(null, null, "segment \"" + name + "\" is gone: its writer exited "
-                        + "(start `shm writer " + name + "` again)");
+                throw new NoSuchFileException(null, null, "segment \"" + name + "\" is gone: its writer exited, or "
+                        + "it was removed (start `shm writer " + name + "` again)");
             }
         }
         return ExitCodes.OK;
@@ -130,9 +130,10 @@ final class ReaderCommand implements Callable<Integer> {
             } catch (NoSuchFileException gone) {
                 if (count != null) {
                     throw new NoSuchFileException(null, null, "segment \"" + name + "\" is gone after " + printed
-                            + " of " + count + " messages: its writer exited");
+                            + " of " + count + " messages: its writer exited, or it was removed");
                 }
-                spec.commandLine().getErr().println("reader: segment \"" + name + "\" is gone: its writer exited");
+                spec.commandLine().getErr().println("reader: segment \"" + name + "\" is gone: its writer exited, "
+                        + "or it was removed");
                 return ExitCodes.OK;
             }
             if (!now.equals(last)) {

@@ -206,7 +206,7 @@ class ShmCliTest {
         writer.send("exit");
         assertExit(0, writer);
         assertExit(0, follower);
-        assertTrue(follower.stderr().contains("is gone: its writer exited"), follower.diagnostics());
+        assertTrue(follower.stderr().contains("is gone: its writer exited, or it was removed"), follower.diagnostics());
     }
 
     @Test
@@ -279,5 +279,30 @@ class ShmCliTest {
         ShmProcess allowed = run("read", name, "--allow-foreign");
         assertExit(0, allowed);
         assertEquals("not yours\n", allowed.stdout());
+
+        ShmProcess rm = run("rm", missing, name);
+        assertExit(ExitCodes.NOT_FOUND, rm);
+        assertOneLineError(rm, missing);
+        assertEquals("removed \"" + name + "\"\n", rm.stdout(), "every name is tried" + rm.diagnostics());
+        assertExit(0, run("rm", "--force", missing));
+    }
+
+    @Test
+    void aWriterKilledWithSigkillLeavesAStaleSegmentThatIsMarked() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name);
+        writer.send("last words");
+        writer.awaitLine("published \"last words\"");
+        writer.close();
+
+        ShmProcess info = run("info", name, "--json");
+        assertExit(0, info);
+        Map<String, Object> described = MiniJson.object(info.stdout());
+        assertEquals(true, described.get("stale"), info.diagnostics());
+        assertEquals("UNTIL_LAST_CLOSE", described.get("lifetime"));
+        ShmProcess ls = run("ls");
+        assertExit(0, ls);
+        assertTrue(ls.stdout().lines().anyMatch(l -> l.startsWith(name + " ") && l.endsWith(" 0  stale")),
+                ls.diagnostics());
     }
 }
