@@ -17,9 +17,10 @@ import java.lang.foreign.ValueLayout;
  * produce NAME KIND PRODUCER_ID COUNT MAX_LENGTH [claim-and-hang]
  *     sends COUNT messages of random sizes (blocking when full), prints "PROGRESS n" now and then
  *     and "DONE"; with claim-and-hang, then claims one more record, prints "CLAIMED" and hangs
- * consume NAME KIND TOTAL [PRODUCERS] [subscriber]
- *     receives until TOTAL messages arrived, checking them; prints "GOT p s" for the first message
- *     of each producer, "SEEN n" now and then, and "OK n" at the end (or "BAD why" and exits 3)
+ * consume NAME KIND TOTAL [PRODUCERS] [subscriber|consumer] [LAST_SEQ]
+ *     receives until TOTAL messages arrived (or, given LAST_SEQ, until producer 0's message LAST_SEQ),
+ *     checking them; prints "JOINED position", "GOT p s" for the first message of each producer,
+ *     "SEEN n" now and then, and "OK n" at the end (or "BAD why" and exits 3)
  * </pre>
  */
 public final class ChannelPeer {
@@ -72,7 +73,8 @@ public final class ChannelPeer {
                         args.length > 6 && args[6].equals("claim-and-hang"));
             } else {
                 consume(ch, Long.parseLong(args[3]), args.length > 4 ? Integer.parseInt(args[4]) : 1,
-                        args.length > 5 && args[5].equals("subscriber"));
+                        args.length > 5 && args[5].equals("subscriber"),
+                        args.length > 6 ? Long.parseLong(args[6]) : -1);
             }
         }
     }
@@ -108,7 +110,8 @@ public final class ChannelPeer {
         }
     }
 
-    private static void consume(Channel ch, long total, int producers, boolean subscriber) throws Exception {
+    private static void consume(Channel ch, long total, int producers, boolean subscriber, long lastSeq)
+            throws Exception {
         long[] next = new long[Math.max(producers, 64)];
         java.util.Arrays.fill(next, -1);
         long[] got = {0};
@@ -138,7 +141,7 @@ public final class ChannelPeer {
                 }
             };
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (got[0] < total && bad[0] == null) {
+            while ((lastSeq < 0 ? got[0] < total : next[0] <= lastSeq) && bad[0] == null) {
                 if (in.poll(handler, 256) == 0) {
                     if (System.nanoTime() > deadline) {
                         bad[0] = "timed out with " + got[0] + " of " + total;
