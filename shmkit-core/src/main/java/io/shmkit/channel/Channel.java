@@ -271,27 +271,42 @@ public final class Channel implements AutoCloseable {
         }
     }
 
-    /** Validates the positions found in an existing channel, so that corruption is reported on open. */
+    /**
+     * Validates the positions found in an existing channel, so that corruption is reported on open.
+     * Others may be moving them meanwhile: the tail is read before and after the rest, and each
+     * bound is checked against the reading that makes it hold for a live channel (positions only
+     * grow; consumer &le; tail &le; clean position at every instant).
+     */
     private void checkPositions() throws SegmentFormatException {
-        long tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
-        if (tail < 0 || (tail & 7) != 0) {
-            throw ChannelDescriptor.corrupted(name, TAIL_OFFSET, "tail position", tail);
-        }
+        long tailBefore = (long) LONG.getVolatile(header, TAIL_OFFSET);
         long clean = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
-        if (kind != ChannelKind.MANY_TO_ONE && (clean < tail || clean > tail + capacity || (clean & 7) != 0)) {
-            throw ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")", clean);
+        long[] positions = new long[consumerSlots];
+        int[] states = new int[consumerSlots];
+        for (int i = 0; i < consumerSlots; i++) {
+            long slot = consumerSlot(i);
+            states[i] = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
+            positions[i] = (long) LONG.getVolatile(header, slot + POSITION_OFFSET);
+        }
+        long tailAfter = (long) LONG.getVolatile(header, TAIL_OFFSET);
+        if (tailBefore < 0 || (tailBefore & 7) != 0 || tailAfter < tailBefore) {
+            throw ChannelDescriptor.corrupted(name, TAIL_OFFSET, "tail position", tailBefore);
+        }
+        if (kind != ChannelKind.MANY_TO_ONE && (clean < tailBefore || clean > tailAfter + capacity || (clean & 7) != 0)) {
+            throw ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET,
+                    "clean position (tail " + tailBefore + ")", clean);
         }
         for (int i = 0; i < consumerSlots; i++) {
             long slot = consumerSlot(i);
-            int state = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
+            int state = states[i];
             if (state < FREE || state > DEAD) {
                 throw ChannelDescriptor.corrupted(name, slot + OWNER_OFFSET, "state of consumer slot " + i, state);
             }
-            long position = (long) LONG.getVolatile(header, slot + POSITION_OFFSET);
+            long position = positions[i];
             boolean gates = kind != ChannelKind.PUBLISH_SUBSCRIBE || state == ACTIVE || state == CLAIMING;
-            if (position < 0 || (position & 7) != 0 || position > tail || gates && tail - position > capacity) {
+            if (position < 0 || (position & 7) != 0 || position > tailAfter
+                    || gates && tailBefore - position > capacity) {
                 throw ChannelDescriptor.corrupted(name, slot + POSITION_OFFSET,
-                        "position of consumer slot " + i + " (tail " + tail + ")", position);
+                        "position of consumer slot " + i + " (tail " + tailAfter + ")", position);
             }
         }
     }

@@ -43,7 +43,12 @@ class ChannelKillTest {
             throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!done.test(ranges)) {
-            assertTrue(System.nanoTime() < deadline, "timed out; received so far: " + describe(ranges));
+            if (System.nanoTime() > deadline) {
+                Channel ch = in.channel();
+                long h = ch.data.get(ValueLayout.JAVA_LONG, in.position() & ch.mask);
+                throw new AssertionError("timed out; received so far: " + describe(ranges) + "; position "
+                        + in.position() + ", header there 0x" + Long.toHexString(h) + ", " + ch.stats());
+            }
             int n = in.poll(m -> {
                 assertNull(ChannelPeer.check(m), "intact message");
                 long seq = m.buffer().get(ValueLayout.JAVA_LONG_UNALIGNED, m.offset() + 8);
@@ -79,6 +84,51 @@ class ChannelKillTest {
             ChannelStats.Participant dead = ch.stats().participants().stream()
                     .filter(p -> p.pid() == (int) victim.pid()).findFirst().orElseThrow();
             assertFalse(dead.alive(), "stat shows the killed producer as not alive");
+        }
+    }
+
+    @Test
+    void killingProducersAtRandomPointsNeverCorruptsOrHangs() throws Exception {
+        repeatKills(3, 1);
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("soak")
+    @org.junit.jupiter.api.Timeout(value = 30, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void soakKillingProducersAtRandomPoints() throws Exception {
+        repeatKills(Integer.getInteger("shmkit.soak.iterations", 100), 2);
+    }
+
+    /**
+     * Each round: a victim and a survivor produce into a many-to-one channel; the victim is killed
+     * after a random number of its messages arrived; everything the survivor sends still arrives,
+     * intact and in order, and the victim's messages are a gap-free prefix.
+     */
+    private void repeatKills(int rounds, int victims) throws Exception {
+        java.util.Random random = new java.util.Random();
+        for (int round = 0; round < rounds; round++) {
+            String name = names.unique("killloop" + round);
+            try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, OPTIONS);
+                 ChannelConsumer in = ch.consumer();
+                 ChildProcess survivor = producer(name, ChannelKind.MANY_TO_ONE, 0, 50_000, 700)) {
+                Map<Integer, long[]> r = new HashMap<>();
+                for (int v = 1; v <= victims; v++) {
+                    int id = v;
+                    long killAfter = random.nextInt(30_000);
+                    try (ChildProcess victim = producer(name, ChannelKind.MANY_TO_ONE, id, 100_000_000, 700)) {
+                        drain(in, r, m -> m.containsKey(id) && m.get(id)[1] >= killAfter);
+                        victim.kill();
+                    }
+                }
+                drain(in, r, m -> m.containsKey(0) && m.get(0)[1] == 49_999);
+                survivor.waitForSuccess();
+                try (ChannelProducer after = ch.producer()) {
+                    byte[] b = new byte[64];
+                    ChannelPeer.fill(java.lang.foreign.MemorySegment.ofArray(b), 0, 64, 9, 0);
+                    assertTrue(after.offer(9, b), "the channel still takes messages");
+                }
+                drain(in, r, m -> m.containsKey(9));
+            }
         }
     }
 
