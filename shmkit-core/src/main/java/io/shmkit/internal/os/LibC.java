@@ -143,6 +143,8 @@ public final class LibC {
     private static final MethodHandle SYSCALL6 = capturing("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle PREAD = capturing("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle KILL = capturing("kill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
@@ -401,6 +403,23 @@ public final class LibC {
             return r < 0 ? -errno(state) : r;
         } catch (Throwable t) {
             throw unexpected("futex", t);
+        }
+    }
+
+    /** Reads up to {@code length} bytes at {@code offset} of {@code fd}; returns what was read. */
+    public static byte[] pread(int fd, int length, long offset) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            MemorySegment buf = arena.allocate(Math.max(1, length));
+            long n = (long) PREAD.invokeExact(state, fd, buf, (long) length, offset);
+            if (n < 0) {
+                throw new ErrnoException("pread", errno(state));
+            }
+            return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("pread", t);
         }
     }
 

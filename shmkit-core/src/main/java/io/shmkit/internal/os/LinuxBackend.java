@@ -583,6 +583,57 @@ final class LinuxBackend implements OsBackend {
     }
 
     @Override
+    public boolean mayBeAlive(int pid, int startTimeLow32) {
+        if (pid <= 0) {
+            return false;
+        }
+        // kill(pid, 0) is the cheap first answer: ESRCH means no process has the pid at all.
+        // EPERM (another user's process) still means it exists.
+        if (LibC.kill(pid, 0) == -LibC.ESRCH) {
+            return false;
+        }
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (NoSuchFileException gone) {
+            return false;
+        } catch (IOException | RuntimeException unreadable) {
+            return true; // e.g. /proc mounted with hidepid: do not take a live owner for dead
+        }
+        try {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return false; // a zombie: dead, only not yet reaped by its parent
+            }
+            long start = Long.parseLong(f[22 - 3]);
+            // A different start time means the pid now belongs to another process.
+            return (int) start == startTimeLow32;
+        } catch (RuntimeException unparsable) {
+            return true;
+        }
+    }
+
+    @Override
+    public byte[] peek(String name, int length) {
+        int fd;
+        try {
+            fd = LibC.open(objectPath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        } catch (ErrnoException e) {
+            return null;
+        }
+        try {
+            if (!LibC.fstat(fd).isRegularFile()) {
+                return null;
+            }
+            return LibC.pread(fd, length, 0);
+        } catch (ErrnoException e) {
+            return null;
+        } finally {
+            LibC.closeQuietly(fd);
+        }
+    }
+
+    @Override
     public int currentPid() {
         return LibC.getpid();
     }
