@@ -333,7 +333,7 @@ public final class SharedSemaphore implements AutoCloseable {
         MemorySegment m = mem;
         while (true) {
             int c = (int) INT.getVolatile(m, COUNT_OFFSET);
-            if (c < permits) {
+            if (c < permits || c > max) {
                 checkCount(c);
                 return false;
             }
@@ -357,7 +357,7 @@ public final class SharedSemaphore implements AutoCloseable {
             while (true) {
                 // SYNC POINT: volatile read after the volatile increment of the waiter count (see release()).
                 int c = (int) INT.getVolatile(m, COUNT_OFFSET);
-                if (c >= permits) {
+                if (c >= permits && c <= max) {
                     if ((boolean) INT.compareAndSet(m, COUNT_OFFSET, c, c - permits)) {
                         return true;
                     }
