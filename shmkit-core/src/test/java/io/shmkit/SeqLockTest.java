@@ -2,21 +2,19 @@ package io.shmkit;
 
 import io.shmkit.internal.layout.MutexDescriptor;
 import io.shmkit.internal.layout.SeqLockDescriptor;
+import io.shmkit.testing.Checksummed;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.zip.CRC32;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -203,44 +201,5 @@ class SeqLockTest {
             assertTrue(e.getMessage().contains("corrupted"), e.getMessage());
         }
         assertThrows(IllegalArgumentException.class, () -> SeqLock.sizeFor(0));
-    }
-
-    /**
-     * Payloads that prove their own integrity: [u32 length][u64 crc32 of the rest][random bytes].
-     * A value mixed from two writes fails the check.
-     */
-    static final class Checksummed {
-        private Checksummed() {
-        }
-
-        static byte[] make(java.util.Random random, int capacity) {
-            int n = 13 + random.nextInt(capacity - 13 + 1);
-            byte[] b = new byte[n];
-            random.nextBytes(b);
-            // long runs of one repeated byte make a mix of two writes likely to be visible
-            Arrays.fill(b, 12, 12 + (n - 12) / 2, b[12]);
-            CRC32 crc = new CRC32();
-            crc.update(b, 12, n - 12);
-            ByteBuffer.wrap(b).putInt(n).putLong(crc.getValue());
-            return b;
-        }
-
-        static String problem(byte[] b, int n) {
-            if (n == 0) {
-                return null;
-            }
-            if (n < 12) {
-                return "a value of " + n + " bytes";
-            }
-            ByteBuffer bb = ByteBuffer.wrap(b);
-            int len = bb.getInt();
-            long sum = bb.getLong();
-            if (len != n) {
-                return "length says " + len + " but " + n + " bytes were read";
-            }
-            CRC32 crc = new CRC32();
-            crc.update(b, 12, n - 12);
-            return crc.getValue() == sum ? null : "checksum mismatch: a torn value";
-        }
     }
 }
