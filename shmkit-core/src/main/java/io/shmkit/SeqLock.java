@@ -5,6 +5,7 @@ import io.shmkit.internal.layout.MutexDescriptor;
 import io.shmkit.internal.layout.SeqLockDescriptor;
 import io.shmkit.internal.os.OsBackend;
 import io.shmkit.internal.os.WaitWord;
+import io.shmkit.internal.sync.ProcessIdentity;
 import io.shmkit.internal.sync.Waiter;
 
 import java.io.IOException;
@@ -135,7 +136,7 @@ public final class SeqLock implements AutoCloseable {
         HeaderDescriptor.checkPlacement(view.memory(), offset, SeqLockDescriptor.size(capacity), ALIGNMENT,
                 "seqlock", view.segment().name(), view.offset());
         MemorySegment mem = view.memory().asSlice(offset, SeqLockDescriptor.size(capacity));
-        SeqLockDescriptor.initialize(mem, capacity);
+        SeqLockDescriptor.initialize(mem, capacity, ProcessIdentity.pidNamespace());
         return new SeqLock(mem, true, view.segment().name(), view.offset() + offset, null);
     }
 
@@ -148,8 +149,9 @@ public final class SeqLock implements AutoCloseable {
      * @return the seqlock
      * @throws SegmentFormatException when there is no valid seqlock there, it does not fit, or the
      *         offset is misaligned
+     * @throws ShmException when it was created in another pid namespace (see {@code docs/sync.md})
      */
-    public static SeqLock attach(View view, long offset) throws SegmentFormatException {
+    public static SeqLock attach(View view, long offset) throws ShmException {
         Objects.requireNonNull(view, "view");
         if (view.access() == Access.COPY_ON_WRITE) {
             throw new IllegalArgumentException("a seqlock needs a shared view of segment \"" + view.segment().name()
@@ -160,10 +162,12 @@ public final class SeqLock implements AutoCloseable {
     }
 
     private static SeqLock attach(MemorySegment memory, long offset, boolean writable, String segmentName,
-                                  long viewOffset, NamedObject named) throws SegmentFormatException {
+                                  long viewOffset, NamedObject named) throws ShmException {
         HeaderDescriptor.checkPlacement(memory, offset, HEADER_SIZE, ALIGNMENT, "seqlock", segmentName, viewOffset);
         MemorySegment rest = memory.asSlice(offset);
         SeqLockDescriptor.check(rest, rest.byteSize(), segmentName, viewOffset + offset);
+        MutexDescriptor.checkPidNamespace(rest.asSlice(WRITER_MUTEX_OFFSET), ProcessIdentity.pidNamespace(),
+                segmentName, viewOffset + offset + WRITER_MUTEX_OFFSET);
         MemorySegment mem = rest.asSlice(0, SeqLockDescriptor.size(SeqLockDescriptor.capacity(rest)));
         return new SeqLock(mem, writable, segmentName, viewOffset + offset, named);
     }
@@ -197,7 +201,7 @@ public final class SeqLock implements AutoCloseable {
     public static SeqLock create(String name, int capacity, SegmentOptions options) throws IOException {
         checkCapacity(capacity);
         return named(NamedObject.create(name, SeqLockDescriptor.size(capacity), options,
-                m -> SeqLockDescriptor.initialize(m, capacity)));
+                m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
     }
 
     /**
@@ -253,7 +257,7 @@ public final class SeqLock implements AutoCloseable {
     public static SeqLock openOrCreate(String name, int capacity, SegmentOptions options) throws IOException {
         checkCapacity(capacity);
         return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), options, "seqlock",
-                SeqLockDescriptor.MAGIC, m -> SeqLockDescriptor.initialize(m, capacity)));
+                SeqLockDescriptor.MAGIC, m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
     }
 
     private static SeqLock named(NamedObject object) throws IOException {

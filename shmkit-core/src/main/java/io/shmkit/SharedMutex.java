@@ -131,7 +131,7 @@ public final class SharedMutex implements AutoCloseable {
      */
     public static SharedMutex initialize(View view, long offset) throws SegmentFormatException {
         MemorySegment mem = place(view, offset);
-        MutexDescriptor.initialize(mem);
+        MutexDescriptor.initialize(mem, ProcessIdentity.pidNamespace());
         return new SharedMutex(mem, view.segment().name(), view.offset() + offset, null);
     }
 
@@ -143,12 +143,23 @@ public final class SharedMutex implements AutoCloseable {
      * @return the mutex
      * @throws SegmentFormatException when there is no valid mutex there (magic, version, garbage in
      *         its words), it does not fit, or the offset is misaligned
+     * @throws ShmException when it was created in another pid namespace (see {@code docs/sync.md})
      * @throws IllegalArgumentException for a view that is not read-write
      */
-    public static SharedMutex attach(View view, long offset) throws SegmentFormatException {
+    public static SharedMutex attach(View view, long offset) throws ShmException {
         MemorySegment mem = place(view, offset);
-        MutexDescriptor.check(mem, view.segment().name(), view.offset() + offset);
+        verify(mem, view.segment().name(), view.offset() + offset);
         return new SharedMutex(mem, view.segment().name(), view.offset() + offset, null);
+    }
+
+    private static void format(MemorySegment mem) {
+        MutexDescriptor.initialize(mem, ProcessIdentity.pidNamespace());
+    }
+
+    /** Checks the bytes, and that this process can judge its owners' pids. */
+    static void verify(MemorySegment mem, String segmentName, long at) throws ShmException {
+        MutexDescriptor.check(mem, segmentName, at);
+        MutexDescriptor.checkPidNamespace(mem, ProcessIdentity.pidNamespace(), segmentName, at);
     }
 
     private static MemorySegment place(View view, long offset) throws SegmentFormatException {
@@ -189,7 +200,7 @@ public final class SharedMutex implements AutoCloseable {
      * @throws IOException for other failures
      */
     public static SharedMutex create(String name, SegmentOptions options) throws IOException {
-        return named(NamedObject.create(name, SIZE, options, MutexDescriptor::initialize));
+        return named(NamedObject.create(name, SIZE, options, SharedMutex::format));
     }
 
     /**
@@ -244,7 +255,7 @@ public final class SharedMutex implements AutoCloseable {
     public static SharedMutex openOrCreate(String name, SegmentOptions options) throws IOException {
         requireReadWrite(options);
         return named(NamedObject.openOrCreate(name, SIZE, options, "mutex", MutexDescriptor.MAGIC,
-                MutexDescriptor::initialize));
+                SharedMutex::format));
     }
 
     private static void requireReadWrite(SegmentOptions options) {
@@ -256,7 +267,7 @@ public final class SharedMutex implements AutoCloseable {
     private static SharedMutex named(NamedObject object) throws IOException {
         try {
             MemorySegment mem = object.view.memory().asSlice(0, SIZE);
-            MutexDescriptor.check(mem, object.segment.name(), 0);
+            verify(mem, object.segment.name(), 0);
             return new SharedMutex(mem, object.segment.name(), 0, object);
         } catch (IOException | RuntimeException e) {
             object.close();

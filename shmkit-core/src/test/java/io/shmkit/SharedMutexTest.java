@@ -327,6 +327,21 @@ class SharedMutexTest {
         }
     }
 
+    @Test
+    void aMutexFromAnotherPidNamespaceIsRefused() throws Exception {
+        String name = names.unique("pidns");
+        try (Segment seg = SharedMemory.create(name, 4096); View v = seg.map()) {
+            SharedMutex.initialize(v, 0);
+            long own = v.memory().get(ValueLayout.JAVA_LONG, MutexDescriptor.PID_NAMESPACE_OFFSET);
+            assertTrue(own != 0, "the creator records its pid namespace");
+            v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.PID_NAMESPACE_OFFSET, own + 1);
+            ShmException e = assertThrows(ShmException.class, () -> SharedMutex.attach(v, 0));
+            assertTrue(e.getMessage().contains("pid namespace"), e.getMessage());
+            v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.PID_NAMESPACE_OFFSET, 0L);
+            SharedMutex.attach(v, 0); // 0: unknown (e.g. made by a C program), accepted
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Bad input
 

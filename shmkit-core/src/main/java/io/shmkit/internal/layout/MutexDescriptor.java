@@ -15,10 +15,10 @@ import java.lang.foreign.ValueLayout;
  *  | magic |version| flags |           lock word           | state | (0)   |
  *  | SMTX  |   1   |   0   |  u64, futex on bytes 8..11     |  u32  |       |
  *  +-------+-------+-------+-------------------------------+-------+-------+
- *  24                              32                              40      64
- *  +-------------------------------+-------------------------------+-------+
- *  |  owner thread id (u64)        |  abandon count (u64)          | (0)   |
- *  +-------------------------------+-------------------------------+-------+
+ *  24                      32                      40                      48      64
+ *  +-----------------------+-----------------------+-----------------------+-------+
+ *  | owner thread id (u64) | abandon count (u64)   | pid namespace (u64)   | (0)   |
+ *  +-----------------------+-----------------------+-----------------------+-------+
  *
  *  lock word, u64 little-endian:
  *   63                          32 31 30                          0
@@ -44,6 +44,10 @@ import java.lang.foreign.ValueLayout;
  *   its thread id or any non-zero number). Ownership is by thread within the owning process;
  *   other processes use it only for display. 0 when free.</li>
  *   <li><b>abandon count</b>: how many times the lock was taken over from a dead owner.</li>
+ *   <li><b>pid namespace</b>: the creator's pid namespace (Linux: the inode number of
+ *   {@code /proc/self/ns/pid}), or 0 when unknown. Pids mean the same process only within one pid
+ *   namespace, so a process of another namespace refuses to use the mutex rather than take a live
+ *   owner for dead (containers that share {@code /dev/shm} but not their pid namespace).</li>
  * </ul>
  *
  * <p>Lock: {@code CAS(word, 0, tag)}; on failure set W with a CAS and {@code FUTEX_WAIT} on the
@@ -71,6 +75,8 @@ public final class MutexDescriptor {
     public static final long OWNER_THREAD_OFFSET = 24;
     /** Offset of the u64 count of takeovers from dead owners. */
     public static final long ABANDON_COUNT_OFFSET = 32;
+    /** Offset of the u64 id of the creator's pid namespace (0: unknown). */
+    public static final long PID_NAMESPACE_OFFSET = 40;
     /** Bytes a mutex occupies. */
     public static final long SIZE = 64;
     /** Required alignment of a mutex's first byte. */
@@ -119,10 +125,31 @@ public final class MutexDescriptor {
         return null;
     }
 
-    /** Writes a free, consistent mutex at {@code mem} and publishes it (magic last). */
-    public static void initialize(MemorySegment mem) {
+    /**
+     * Writes a free, consistent mutex at {@code mem} and publishes it (magic last).
+     *
+     * @param pidNamespace the creator's pid namespace id, 0 when unknown
+     */
+    public static void initialize(MemorySegment mem, long pidNamespace) {
         mem.asSlice(0, SIZE).fill((byte) 0);
+        mem.set(ValueLayout.JAVA_LONG, PID_NAMESPACE_OFFSET, pidNamespace);
         HeaderDescriptor.publish(mem, MAGIC, VERSION, 0);
+    }
+
+    /**
+     * Checks that a process of pid namespace {@code own} may use the mutex at {@code mem}.
+     *
+     * @throws io.shmkit.ShmException when both namespaces are known and differ
+     */
+    public static void checkPidNamespace(MemorySegment mem, long own, String segmentName, long at)
+            throws io.shmkit.ShmException {
+        long recorded = mem.get(ValueLayout.JAVA_LONG, PID_NAMESPACE_OFFSET);
+        if (recorded != 0 && own != 0 && recorded != own) {
+            throw new io.shmkit.ShmException(segmentName, "segment \"" + segmentName + "\", offset " + at
+                    + ": the mutex was created in another pid namespace (" + recorded + ", this process is in " + own
+                    + "); its owners' pids mean nothing here, so it cannot tell a live owner from a dead one."
+                    + " Share the pid namespace too (e.g. docker --pid=container:...)", 0);
+        }
     }
 
     /**

@@ -78,11 +78,11 @@ public final class SeqLockDescriptor {
         return PAYLOAD_OFFSET + capacity;
     }
 
-    /** Writes an empty seqlock (version 0, length 0) and publishes it (magic last). */
-    public static void initialize(MemorySegment mem, int capacity) {
+    /** Writes an empty seqlock (version 0, length 0) and publishes it (magic last); see {@link MutexDescriptor#initialize}. */
+    public static void initialize(MemorySegment mem, int capacity, long pidNamespace) {
         mem.asSlice(0, PAYLOAD_OFFSET).fill((byte) 0);
         mem.set(ValueLayout.JAVA_INT, CAPACITY_OFFSET, capacity);
-        MutexDescriptor.initialize(mem.asSlice(WRITER_MUTEX_OFFSET, MutexDescriptor.SIZE));
+        MutexDescriptor.initialize(mem.asSlice(WRITER_MUTEX_OFFSET, MutexDescriptor.SIZE), pidNamespace);
         HeaderDescriptor.publish(mem, MAGIC, VERSION, 0);
     }
 

@@ -634,6 +634,17 @@ final class LinuxBackend implements OsBackend {
     }
 
     @Override
+    public long pidNamespaceId() {
+        try {
+            // "pid:[4026531836]"
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    @Override
     public int currentPid() {
         return LibC.getpid();
     }

@@ -138,6 +138,13 @@ public interface OsBackend {
     int currentPid();
 
     /**
+     * An identifier of this process's pid namespace (on Linux the inode of {@code /proc/self/ns/pid}),
+     * or 0 when unknown. Pids recorded in shared memory mean the same process only to processes of
+     * the same pid namespace.
+     */
+    long pidNamespaceId();
+
+    /**
      * When a process started, in platform units that never repeat for a reused pid (on Linux,
      * clock ticks since boot), or -1 when no such process exists.
      */

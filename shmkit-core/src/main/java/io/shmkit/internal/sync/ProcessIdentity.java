@@ -15,6 +15,7 @@ public final class ProcessIdentity {
     private static final int PID;
     private static final long START_TIME;
     private static final long TAG;
+    private static final long PID_NAMESPACE;
 
     static {
         OsBackend os = OsBackend.current();
@@ -26,6 +27,12 @@ public final class ProcessIdentity {
         }
         START_TIME = start;
         TAG = MutexDescriptor.tag(PID, START_TIME);
+        PID_NAMESPACE = os.pidNamespaceId();
+    }
+
+    /** This process's pid namespace ({@link OsBackend#pidNamespaceId()}), 0 when unknown. */
+    public static long pidNamespace() {
+        return PID_NAMESPACE;
     }
 
     /** This process's id. */

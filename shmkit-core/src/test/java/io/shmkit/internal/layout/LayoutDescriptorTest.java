@@ -41,7 +41,8 @@ class LayoutDescriptorTest {
             MemoryLayout.paddingLayout(4),
             JAVA_LONG.withName("ownerThread"),
             JAVA_LONG.withName("abandonCount"),
-            MemoryLayout.paddingLayout(24));
+            JAVA_LONG.withName("pidNamespace"),
+            MemoryLayout.paddingLayout(16));
 
     static final StructLayout EVENT = struct(
             JAVA_INT.withName("state"),
@@ -76,6 +77,7 @@ class LayoutDescriptorTest {
         assertEquals(MutexDescriptor.STATE_OFFSET, at(MUTEX, "state"));
         assertEquals(MutexDescriptor.OWNER_THREAD_OFFSET, at(MUTEX, "ownerThread"));
         assertEquals(MutexDescriptor.ABANDON_COUNT_OFFSET, at(MUTEX, "abandonCount"));
+        assertEquals(MutexDescriptor.PID_NAMESPACE_OFFSET, at(MUTEX, "pidNamespace"));
         assertEquals(MutexDescriptor.SIZE, MUTEX.byteSize());
         assertEquals(0, MutexDescriptor.LOCK_WORD_OFFSET % 8, "the lock word is naturally aligned");
     }
