@@ -66,6 +66,7 @@ public class MutexBench {
     }
 
     @Benchmark
+    @SuppressWarnings("try") // the guard is deliberately unused: closing it is the point
     public void sharedMutexTryWithResources() {
         try (SharedMutex.Guard held = shared.lock()) {
             // the guard is preallocated: try-with-resources costs nothing extra

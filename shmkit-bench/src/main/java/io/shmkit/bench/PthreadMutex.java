@@ -24,6 +24,7 @@ final class PthreadMutex {
 
     private static final Linker LINKER = Linker.nativeLinker();
 
+    @SuppressWarnings("restricted") // native access is the point; the jar enables it
     private static MethodHandle handle(String name, FunctionDescriptor fd, Linker.Option... options) {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(
                 () -> new UnsatisfiedLinkError(name)), fd, options);

@@ -143,6 +143,10 @@ public final class LibC {
     private static final MethodHandle SYSCALL6 = capturing("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(1));
+    /** {@code syscall} without errno capture: for FUTEX_WAKE, whose errors nobody acts on, with no allocation. */
+    private static final MethodHandle SYSCALL6_NO_ERRNO = LINKER.downcallHandle(symbol("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+            Linker.Option.firstVariadicArg(1));
     private static final MethodHandle PREAD = capturing("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle KILL = capturing("kill",
@@ -420,6 +424,19 @@ public final class LibC {
             throw e;
         } catch (Throwable t) {
             throw unexpected("pread", t);
+        }
+    }
+
+    /**
+     * {@code FUTEX_WAKE} on a shared word, allocating nothing (unlike {@link #futex}): it sits on
+     * the release paths of the synchronization primitives. Returns how many were woken, or -1.
+     */
+    public static long futexWake(MemorySegment word, int count) {
+        try {
+            return (long) SYSCALL6_NO_ERRNO.invokeExact(SYS_FUTEX, word.address(), FUTEX_WAKE, count,
+                    MemorySegment.NULL, MemorySegment.NULL, 0);
+        } catch (Throwable t) {
+            throw unexpected("futex", t);
         }
     }
 

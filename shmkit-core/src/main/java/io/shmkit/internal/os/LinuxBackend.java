@@ -573,7 +573,7 @@ final class LinuxBackend implements OsBackend {
 
     @Override
     public int wakeAddress(MemorySegment word, int count) {
-        long r = LibC.futex(word, LibC.FUTEX_WAKE, count, MemorySegment.NULL, 0);
+        long r = LibC.futexWake(word, count);
         return (int) Math.max(0, r);
     }
 
