@@ -19,6 +19,7 @@ import java.util.concurrent.locks.Lock;
 
 import static io.shmkit.internal.layout.MutexDescriptor.ABANDON_COUNT_OFFSET;
 import static io.shmkit.internal.layout.MutexDescriptor.CONSISTENT;
+import static io.shmkit.internal.layout.MutexDescriptor.DEAD_OWNER_PID_OFFSET;
 import static io.shmkit.internal.layout.MutexDescriptor.INCONSISTENT;
 import static io.shmkit.internal.layout.MutexDescriptor.LOCK_WORD_OFFSET;
 import static io.shmkit.internal.layout.MutexDescriptor.OWNER_THREAD_OFFSET;
@@ -428,7 +429,7 @@ public final class SharedMutex implements AutoCloseable {
         // A dead owner would make tryLock() fail forever: check it now (a system call, but only
         // when the lock is taken).
         if (!ownerMayBeAlive(owner) && (boolean) LONG.compareAndSet(mem, LOCK_WORD_OFFSET, w, tag | WAITERS)) {
-            takeOver();
+            takeOver(owner);
             return true;
         }
         return false;
@@ -484,7 +485,7 @@ public final class SharedMutex implements AutoCloseable {
                             // SYNC POINT: acquire; the CAS fails if the owner released (or someone else
                             // took over) meanwhile, and we simply go round again.
                             if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, w, me | WAITERS)) {
-                                takeOver();
+                                takeOver(owner);
                                 return true;
                             }
                             continue;
@@ -511,11 +512,12 @@ public final class SharedMutex implements AutoCloseable {
         return OsBackend.current().mayBeAlive(MutexDescriptor.ownerPid(owner), MutexDescriptor.ownerStartLow32(owner));
     }
 
-    /** Just took the lock from a dead owner: record who holds it now, and that the data may be inconsistent. */
-    private void takeOver() {
+    /** Just took the lock from a dead owner: record who holds it now, who died, and that the data may be inconsistent. */
+    private void takeOver(long deadOwner) {
         MemorySegment m = mem;
         LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
         INT.setOpaque(m, STATE_OFFSET, INCONSISTENT);
+        INT.setOpaque(m, DEAD_OWNER_PID_OFFSET, MutexDescriptor.ownerPid(deadOwner));
         long count = (long) LONG.getOpaque(m, ABANDON_COUNT_OFFSET);
         LONG.setOpaque(m, ABANDON_COUNT_OFFSET, count + 1);
     }
@@ -592,6 +594,16 @@ public final class SharedMutex implements AutoCloseable {
     /** @return how many times the lock was taken over from an owner that died holding it */
     public long abandonCount() {
         return (long) LONG.getOpaque(mem, ABANDON_COUNT_OFFSET);
+    }
+
+    /**
+     * The process id of the last owner that died holding the lock, for messages such as "the
+     * previous owner (pid 4242) died".
+     *
+     * @return the pid, or 0 when no owner ever died holding it
+     */
+    public int lastDeadOwnerPid() {
+        return (int) INT.getOpaque(mem, DEAD_OWNER_PID_OFFSET);
     }
 
     /** @return the segment the mutex lives in */

@@ -317,6 +317,7 @@ class SharedMutexTest {
             setWord(v, MutexDescriptor.tag((int) p.pid(), 42) | MutexDescriptor.WAITERS);
             assertTrue(m.tryLock(), "no process has that pid any more");
             assertFalse(m.isConsistent());
+            assertEquals(p.pid(), m.lastDeadOwnerPid());
             assertEquals(MutexDescriptor.tag((int) ProcessHandle.current().pid(), 0) & MutexDescriptor.PID_MASK,
                     word(v) & MutexDescriptor.PID_MASK);
             m.unlock();

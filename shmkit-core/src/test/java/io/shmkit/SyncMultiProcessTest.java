@@ -97,6 +97,7 @@ class SyncMultiProcessTest {
             assertTrue(ms < 2000, "a waiter took over " + ms + " ms after the death");
             assertTrue(m.isConsistent(), "the waiter repaired it");
             assertEquals(1, m.abandonCount());
+            assertEquals(holder.pid(), m.lastDeadOwnerPid());
             assertTrue(m.tryLock(), "and the system goes on");
             m.unlock();
         }

@@ -73,6 +73,7 @@ public final class Inspector {
         long word = b.getLong(at + (int) MutexDescriptor.LOCK_WORD_OFFSET);
         int consistency = b.getInt(at + (int) MutexDescriptor.STATE_OFFSET);
         long abandoned = b.getLong(at + (int) MutexDescriptor.ABANDON_COUNT_OFFSET);
+        int deadPid = b.getInt(at + (int) MutexDescriptor.DEAD_OWNER_PID_OFFSET);
         String wordProblem = MutexDescriptor.problemWithWord(word);
         if (wordProblem != null) {
             return problem(state, wordProblem);
@@ -100,11 +101,13 @@ public final class Inspector {
         }
         state.put("consistent", consistent);
         state.put("abandonCount", abandoned);
+        state.put("lastDeadOwnerPid", deadPid);
         if (!consistent) {
             s.append("; inconsistent: an owner died holding it and nobody marked it consistent since");
         }
         if (abandoned > 0) {
-            s.append("; taken over from dead owners ").append(abandoned).append(abandoned == 1 ? " time" : " times");
+            s.append("; taken over from dead owners ").append(abandoned).append(abandoned == 1 ? " time" : " times")
+                    .append(" (last: pid ").append(deadPid).append(")");
         }
         return s.toString();
     }

@@ -15,10 +15,11 @@ import java.lang.foreign.ValueLayout;
  *  | magic |version| flags |           lock word           | state | (0)   |
  *  | SMTX  |   1   |   0   |  u64, futex on bytes 8..11     |  u32  |       |
  *  +-------+-------+-------+-------------------------------+-------+-------+
- *  24                      32                      40                      48      64
- *  +-----------------------+-----------------------+-----------------------+-------+
- *  | owner thread id (u64) | abandon count (u64)   | pid namespace (u64)   | (0)   |
- *  +-----------------------+-----------------------+-----------------------+-------+
+ *  24                      32                      40                      48      52      64
+ *  +-----------------------+-----------------------+-----------------------+-------+-------+
+ *  | owner thread id (u64) | abandon count (u64)   | pid namespace (u64)   | dead  | (0)   |
+ *  |                       |                       |                       | pid   |       |
+ *  +-----------------------+-----------------------+-----------------------+-------+-------+
  *
  *  lock word, u64 little-endian:
  *   63                          32 31 30                          0
@@ -44,6 +45,8 @@ import java.lang.foreign.ValueLayout;
  *   its thread id or any non-zero number). Ownership is by thread within the owning process;
  *   other processes use it only for display. 0 when free.</li>
  *   <li><b>abandon count</b>: how many times the lock was taken over from a dead owner.</li>
+ *   <li><b>dead pid</b> (u32): the pid of the last owner that died holding the lock, 0 if none
+ *   ever did; written by the waiter that takes over, for messages.</li>
  *   <li><b>pid namespace</b>: the creator's pid namespace (Linux: the inode number of
  *   {@code /proc/self/ns/pid}), or 0 when unknown. Pids mean the same process only within one pid
  *   namespace, so a process of another namespace refuses to use the mutex rather than take a live
@@ -77,6 +80,8 @@ public final class MutexDescriptor {
     public static final long ABANDON_COUNT_OFFSET = 32;
     /** Offset of the u64 id of the creator's pid namespace (0: unknown). */
     public static final long PID_NAMESPACE_OFFSET = 40;
+    /** Offset of the u32 pid of the last owner that died holding the lock (0: none). */
+    public static final long DEAD_OWNER_PID_OFFSET = 48;
     /** Bytes a mutex occupies. */
     public static final long SIZE = 64;
     /** Required alignment of a mutex's first byte. */

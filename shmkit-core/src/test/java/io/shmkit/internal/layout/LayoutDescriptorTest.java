@@ -42,7 +42,8 @@ class LayoutDescriptorTest {
             JAVA_LONG.withName("ownerThread"),
             JAVA_LONG.withName("abandonCount"),
             JAVA_LONG.withName("pidNamespace"),
-            MemoryLayout.paddingLayout(16));
+            JAVA_INT.withName("deadOwnerPid"),
+            MemoryLayout.paddingLayout(12));
 
     static final StructLayout EVENT = struct(
             JAVA_INT.withName("state"),
@@ -78,6 +79,7 @@ class LayoutDescriptorTest {
         assertEquals(MutexDescriptor.OWNER_THREAD_OFFSET, at(MUTEX, "ownerThread"));
         assertEquals(MutexDescriptor.ABANDON_COUNT_OFFSET, at(MUTEX, "abandonCount"));
         assertEquals(MutexDescriptor.PID_NAMESPACE_OFFSET, at(MUTEX, "pidNamespace"));
+        assertEquals(MutexDescriptor.DEAD_OWNER_PID_OFFSET, at(MUTEX, "deadOwnerPid"));
         assertEquals(MutexDescriptor.SIZE, MUTEX.byteSize());
         assertEquals(0, MutexDescriptor.LOCK_WORD_OFFSET % 8, "the lock word is naturally aligned");
     }
