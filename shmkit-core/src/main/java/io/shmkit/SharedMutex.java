@@ -3,6 +3,7 @@ package io.shmkit;
 import io.shmkit.internal.layout.HeaderDescriptor;
 import io.shmkit.internal.layout.MutexDescriptor;
 import io.shmkit.internal.os.OsBackend;
+import io.shmkit.internal.os.ProcessWatch;
 import io.shmkit.internal.os.WaitWord;
 import io.shmkit.internal.sync.ProcessIdentity;
 import io.shmkit.internal.sync.Waiter;
@@ -450,6 +451,7 @@ public final class SharedMutex implements AutoCloseable {
         long watched = 0;
         long watchedSince = 0;
         long lastCheck = 0;
+        ProcessWatch watch = null;
         try {
             while (true) {
                 long w = (long) LONG.getAcquire(m, LOCK_WORD_OFFSET);
@@ -479,9 +481,18 @@ public final class SharedMutex implements AutoCloseable {
                     if (owner != watched) {
                         watched = owner;
                         watchedSince = now;
+                        if (watch != null) {
+                            watch.close();
+                            watch = null;
+                        }
                     } else if (now - watchedSince >= CHECK_AFTER_NANOS && now - lastCheck >= CHECK_EVERY_NANOS) {
                         lastCheck = now;
-                        if (!ownerMayBeAlive(owner)) {
+                        if (watch == null) {
+                            // Opened once per owner; later checks are one cheap poll on Linux.
+                            watch = OsBackend.current().watch(MutexDescriptor.ownerPid(owner),
+                                    MutexDescriptor.ownerStartLow32(owner));
+                        }
+                        if (!watch.mayBeAlive()) {
                             // SYNC POINT: acquire; the CAS fails if the owner released (or someone else
                             // took over) meanwhile, and we simply go round again.
                             if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, w, me | WAITERS)) {
@@ -504,6 +515,9 @@ public final class SharedMutex implements AutoCloseable {
                 waiter.park(waitWord, (int) w);
             }
         } finally {
+            if (watch != null) {
+                watch.close();
+            }
             waiter.finish();
         }
     }

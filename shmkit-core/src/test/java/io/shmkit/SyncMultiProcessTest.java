@@ -255,6 +255,76 @@ class SyncMultiProcessTest {
         }
     }
 
+    /** CPU time (user + system) of the calling thread, in clock ticks (10 ms on Linux). */
+    private static long threadCpuTicks() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void anIdleWaiterUsesAlmostNoCpu() throws Exception {
+        String name = names.unique("idle");
+        try (SharedMutex m = SharedMutex.create(name); SharedEvent e = SharedEvent.create(names.unique("idleev"), true)) {
+            ChildProcess holder = peer("hold", name);
+            holder.awaitPrefix("LOCKED");
+            long[] ticks = {-1, -1};
+            Thread mutexWaiter = Thread.ofPlatform().start(() -> {
+                try {
+                    long before = threadCpuTicks();
+                    assertFalse(m.tryLock(java.time.Duration.ofSeconds(2)));
+                    ticks[0] = threadCpuTicks() - before;
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread eventWaiter = Thread.ofPlatform().start(() -> {
+                try {
+                    long before = threadCpuTicks();
+                    assertFalse(e.await(java.time.Duration.ofSeconds(2)));
+                    ticks[1] = threadCpuTicks() - before;
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(mutexWaiter.join(java.time.Duration.ofSeconds(60)));
+            assertTrue(eventWaiter.join(java.time.Duration.ofSeconds(60)));
+            System.out.println("CPU time of two seconds of waiting, in 10 ms ticks: mutex (owner alive in another"
+                    + " process) " + ticks[0] + ", event " + ticks[1]);
+            // 2 s of spinning would be 200 ticks; sleeping in slices with liveness checks costs a few
+            assertTrue(ticks[0] >= 0 && ticks[0] <= 20, "mutex waiter used " + ticks[0] + " ticks");
+            assertTrue(ticks[1] >= 0 && ticks[1] <= 20, "event waiter used " + ticks[1] + " ticks");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Semaphore
+
+    @Test
+    void aSemaphoreBoundsHowManyProcessesAreInside() throws Exception {
+        String sem = names.unique("sem");
+        String data = names.unique("semdata");
+        try (SharedSemaphore s = SharedSemaphore.create(sem, 2, 2); Segment seg = SharedMemory.create(data, 4096);
+             View v = seg.map()) {
+            List<ChildProcess> ps = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ps.add(peer("permits", sem, data, "400"));
+            }
+            for (ChildProcess p : ps) {
+                p.awaitPrefix("DONE");
+                p.waitForSuccess();
+            }
+            long most = v.memory().get(ValueLayout.JAVA_LONG, 8);
+            assertTrue(most >= 1 && most <= 2, "at most 2 processes inside at once, saw " + most);
+            assertEquals(0, v.memory().get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(2, s.availablePermits(), "every permit came back");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // SeqLock
 

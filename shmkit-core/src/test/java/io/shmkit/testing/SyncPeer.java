@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * acquire MUTEX                     print WAITING, lock, print "ACQUIRED ownerDied=B", repair, unlock
  * await EVENT TIMEOUT_MS            print WAITING, wait on the named event: SET or TIMEOUT, with ms
  * await-interruptibly EVENT         a thread waits; an "interrupt" line interrupts it: INTERRUPTED
+ * permits SEMAPHORE SEGMENT N       N times: acquire the named semaphore, count itself in at offset 0
+ *                                   of SEGMENT (atomically), record the most inside at 8, dawdle,
+ *                                   count itself out, release; prints DONE
  * seqwrite SEQLOCK                  write checksummed values as fast as possible until a line comes
  *                                   on stdin; prints WRITES n
  * seqread SEQLOCK MILLIS            read for MILLIS, check each value; prints READS n TORN k VERSIONS v
@@ -101,6 +104,7 @@ public final class SyncPeer {
                     waiter.join();
                 }
             }
+            case "permits" -> permits(args[1], args[2], Integer.parseInt(args[3]));
             case "seqwrite" -> seqwrite(args[1], in);
             case "seqread" -> seqread(args[1], Long.parseLong(args[2]));
             default -> throw new IllegalArgumentException("unknown job " + args[0]);
@@ -169,6 +173,32 @@ public final class SyncPeer {
             if (n % 100 == 0) {
                 System.out.println("PROGRESS " + n);
             }
+        }
+    }
+
+    private static final java.lang.invoke.VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private static void permits(String semaphore, String segment, int n) throws Exception {
+        try (io.shmkit.SharedSemaphore s = io.shmkit.SharedSemaphore.open(semaphore);
+             Segment seg = SharedMemory.open(segment); View v = seg.map()) {
+            MemorySegment mem = v.memory();
+            System.out.println("READY");
+            for (int i = 0; i < n; i++) {
+                s.acquire();
+                long inside = (long) LONG.getAndAdd(mem, 0L, 1L) + 1;
+                long most;
+                while ((most = (long) LONG.getVolatile(mem, 8L)) < inside
+                        && !LONG.compareAndSet(mem, 8L, most, inside)) {
+                    Thread.onSpinWait();
+                }
+                long until = System.nanoTime() + 50_000;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+                LONG.getAndAdd(mem, 0L, -1L);
+                s.release();
+            }
+            System.out.println("DONE");
         }
     }
 

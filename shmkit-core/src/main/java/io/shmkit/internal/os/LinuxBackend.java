@@ -614,6 +614,55 @@ final class LinuxBackend implements OsBackend {
     }
 
     @Override
+    public ProcessWatch watch(int pid, int startTimeLow32) {
+        if (pid <= 0) {
+            return DEAD;
+        }
+        // Open the handle first, then check the start time: if the process with that pid is the
+        // one recorded now, the handle refers to it for good, whatever happens to the pid later.
+        int fd = LibC.pidfdOpen(pid);
+        if (fd == -LibC.ESRCH) {
+            return DEAD;
+        }
+        if (fd < 0) {
+            // No pidfd (ENOSYS before Linux 5.3, or refused): ask /proc every time.
+            return OsBackend.super.watch(pid, startTimeLow32);
+        }
+        if (!mayBeAlive(pid, startTimeLow32)) {
+            LibC.closeQuietly(fd);
+            return DEAD;
+        }
+        return new ProcessWatch() {
+            private boolean closed;
+
+            @Override
+            public boolean mayBeAlive() {
+                // A pidfd turns readable when its process exits (zombies included).
+                return closed || LibC.pollReadable(fd) != 1;
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    LibC.closeQuietly(fd);
+                }
+            }
+        };
+    }
+
+    private static final ProcessWatch DEAD = new ProcessWatch() {
+        @Override
+        public boolean mayBeAlive() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @Override
     public byte[] peek(String name, int length) {
         int fd;
         try {

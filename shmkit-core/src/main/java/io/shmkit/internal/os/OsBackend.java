@@ -128,6 +128,23 @@ public interface OsBackend {
     boolean mayBeAlive(int pid, int startTimeLow32);
 
     /**
+     * A watch on the process {@code pid} whose start time had these low 32 bits, for asking
+     * {@link #mayBeAlive(int, int)} repeatedly at lower cost. The default asks it every time.
+     */
+    default ProcessWatch watch(int pid, int startTimeLow32) {
+        return new ProcessWatch() {
+            @Override
+            public boolean mayBeAlive() {
+                return OsBackend.this.mayBeAlive(pid, startTimeLow32);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /**
      * The first bytes (at most {@code length}) of a named object, read without becoming a holder
      * and without mapping it, for inspection ({@code shm info}); null when there is none or it
      * cannot be read. The bytes are a racy snapshot.
