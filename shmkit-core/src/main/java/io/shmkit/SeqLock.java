@@ -257,7 +257,8 @@ public final class SeqLock implements AutoCloseable {
     public static SeqLock openOrCreate(String name, int capacity, SegmentOptions options) throws IOException {
         checkCapacity(capacity);
         return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), options, "seqlock",
-                SeqLockDescriptor.MAGIC, m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
+                SeqLockDescriptor.MAGIC,
+                m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
     }
 
     private static SeqLock named(NamedObject object) throws IOException {

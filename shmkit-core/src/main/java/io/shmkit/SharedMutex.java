@@ -526,7 +526,7 @@ public final class SharedMutex implements AutoCloseable {
         return OsBackend.current().mayBeAlive(MutexDescriptor.ownerPid(owner), MutexDescriptor.ownerStartLow32(owner));
     }
 
-    /** Just took the lock from a dead owner: record who holds it now, who died, and that the data may be inconsistent. */
+    /** Just took the lock from a dead owner: record who holds it now, who died, and that the data may be torn. */
     private void takeOver(long deadOwner) {
         MemorySegment m = mem;
         LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
@@ -546,7 +546,8 @@ public final class SharedMutex implements AutoCloseable {
     private void checkWord(long w) {
         String problem = MutexDescriptor.problemWithWord(w);
         if (problem != null) {
-            throw HeaderDescriptor.corrupted(new SegmentFormatException(segmentName, segmentOffset, "mutex: " + problem));
+            throw HeaderDescriptor.corrupted(
+                    new SegmentFormatException(segmentName, segmentOffset, "mutex: " + problem));
         }
     }
 

@@ -69,7 +69,8 @@ class SyncInfoTest {
             assertEquals("version 1, 5 of 100 bytes", qi.stateSummary());
             assertEquals(SegmentKind.DATA, info(data).kind());
             assertTrue(info(data).state().isEmpty());
-            assertTrue(SharedMemory.list().stream().anyMatch(i -> i.name().equals(sem) && i.kind() == SegmentKind.SEMAPHORE));
+            assertTrue(SharedMemory.list().stream()
+                    .anyMatch(i -> i.name().equals(sem) && i.kind() == SegmentKind.SEMAPHORE));
         }
     }
 
@@ -79,7 +80,8 @@ class SyncInfoTest {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
         try (SharedMutex m = SharedMutex.create(name); Segment s = SharedMemory.open(name); View v = s.map()) {
-            v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET, MutexDescriptor.tag((int) gone.pid(), 1));
+            v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET,
+                    MutexDescriptor.tag((int) gone.pid(), 1));
             SegmentInfo i = info(name);
             assertEquals(false, i.state().get("ownerAlive"));
             assertTrue(i.stateSummary().contains("dead"), i.stateSummary());

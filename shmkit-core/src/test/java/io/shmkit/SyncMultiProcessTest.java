@@ -269,7 +269,8 @@ class SyncMultiProcessTest {
     @Test
     void anIdleWaiterUsesAlmostNoCpu() throws Exception {
         String name = names.unique("idle");
-        try (SharedMutex m = SharedMutex.create(name); SharedEvent e = SharedEvent.create(names.unique("idleev"), true)) {
+        try (SharedMutex m = SharedMutex.create(name);
+             SharedEvent e = SharedEvent.create(names.unique("idleev"), true)) {
             ChildProcess holder = peer("hold", name);
             holder.awaitPrefix("LOCKED");
             long[] ticks = {-1, -1};

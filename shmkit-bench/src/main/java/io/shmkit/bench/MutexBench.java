@@ -92,6 +92,7 @@ public class MutexBench {
 
     @Benchmark
     public int pthreadRobustMutexShared() throws Throwable {
-        return (int) PthreadMutex.LOCK.invokeExact(pthreadRobust) + (int) PthreadMutex.UNLOCK.invokeExact(pthreadRobust);
+        return (int) PthreadMutex.LOCK.invokeExact(pthreadRobust)
+                + (int) PthreadMutex.UNLOCK.invokeExact(pthreadRobust);
     }
 }

@@ -92,7 +92,8 @@ public final class Inspector {
             state.put("ownerAlive", alive);
             state.put("ownerThread", b.getLong(at + (int) MutexDescriptor.OWNER_THREAD_OFFSET));
             state.put("waiters", (word & MutexDescriptor.WAITERS) != 0);
-            s.append("locked by pid ").append(pid).append(alive ? " (alive)" : " (dead: the next locker takes it over)");
+            s.append("locked by pid ").append(pid)
+                    .append(alive ? " (alive)" : " (dead: the next locker takes it over)");
             if ((word & MutexDescriptor.WAITERS) != 0) {
                 s.append(", with waiters");
             }

@@ -166,7 +166,8 @@ public final class MutexDescriptor {
         HeaderDescriptor.checkHeader(mem, MAGIC, VERSION, "mutex", segmentName, at);
         int flags = HeaderDescriptor.flags(mem);
         if (flags != 0) {
-            throw new SegmentFormatException(segmentName, at, "a mutex with unknown flags 0x" + Integer.toHexString(flags));
+            throw new SegmentFormatException(segmentName, at, "a mutex with unknown flags 0x"
+                    + Integer.toHexString(flags));
         }
         String problem = problemWithWord(mem.get(ValueLayout.JAVA_LONG, LOCK_WORD_OFFSET));
         if (problem != null) {

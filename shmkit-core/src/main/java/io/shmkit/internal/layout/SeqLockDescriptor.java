@@ -78,7 +78,11 @@ public final class SeqLockDescriptor {
         return PAYLOAD_OFFSET + capacity;
     }
 
-    /** Writes an empty seqlock (version 0, length 0) and publishes it (magic last); see {@link MutexDescriptor#initialize}. */
+    /**
+     * Writes an empty seqlock (version 0, length 0) and publishes it (magic last).
+     *
+     * @param pidNamespace for the writer mutex, see {@link MutexDescriptor#initialize}
+     */
     public static void initialize(MemorySegment mem, int capacity, long pidNamespace) {
         mem.asSlice(0, PAYLOAD_OFFSET).fill((byte) 0);
         mem.set(ValueLayout.JAVA_INT, CAPACITY_OFFSET, capacity);
