@@ -4,4 +4,5 @@
  */
 module io.shmkit {
     exports io.shmkit;
+    exports io.shmkit.channel;
 }

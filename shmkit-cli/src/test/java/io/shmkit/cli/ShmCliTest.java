@@ -1,0 +1,308 @@
+package io.shmkit.cli;
+
+import io.shmkit.SharedMemory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The {@code shm} command end to end: each command runs in a child JVM, exactly as a user runs it,
+ * and the tests check its stdout, stderr and exit code against real segments in /dev/shm.
+ */
+class ShmCliTest {
+
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    private final List<String> names = new ArrayList<>();
+    private final List<ShmProcess> processes = new ArrayList<>();
+
+    /** A segment name no other test, in this JVM or another, uses; removed after the test. */
+    private String uniqueName() {
+        String name = "clitest-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+        names.add(name);
+        return name;
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (ShmProcess p : processes) {
+            p.close();
+        }
+        for (String name : names) {
+            SharedMemory.remove(name);
+        }
+    }
+
+    private ShmProcess start(String... args) throws IOException {
+        ShmProcess p = ShmProcess.start(args);
+        processes.add(p);
+        return p;
+    }
+
+    /** Runs a command with its stdin closed and waits for it. */
+    private ShmProcess run(String... args) throws IOException {
+        ShmProcess p = start(args);
+        p.closeStdin();
+        p.awaitExit();
+        return p;
+    }
+
+    private void assertExit(int expected, ShmProcess p) {
+        assertEquals(expected, p.awaitExit(), "exit code" + p.diagnostics());
+    }
+
+    /** One line on stderr, {@code shm: ...}, that contains {@code words}; no stack trace. */
+    private static void assertOneLineError(ShmProcess p, String words) {
+        String err = p.stderr();
+        assertTrue(err.startsWith("shm: ") && err.endsWith("\n") && err.indexOf('\n') == err.length() - 1,
+                "one error line expected" + p.diagnostics());
+        assertTrue(err.contains(words), "error should mention " + words + p.diagnostics());
+    }
+
+    @Test
+    void createWriteReadListInfoRemove() throws Exception {
+        String name = uniqueName();
+
+        ShmProcess create = run("create", name, "--size", "4K", "--mode", "640", "--json");
+        assertExit(0, create);
+        Map<String, Object> created = MiniJson.object(create.stdout());
+        assertEquals(name, created.get("name"));
+        assertEquals(4096L, created.get("size"));
+        assertEquals("0640", created.get("permissions"));
+        assertEquals("rw-r-----", created.get("mode"));
+        assertEquals("PERSISTENT", created.get("lifetime"));
+        assertTrue(SharedMemory.exists(name), "create must leave a segment that outlives the command");
+
+        assertExit(0, run("write", name, "héllo, wörld"));
+        ShmProcess read = run("read", name);
+        assertExit(0, read);
+        assertEquals("héllo, wörld\n", read.stdout());
+
+        ShmProcess fromStdin = start("write", name, "--offset", "100");
+        fromStdin.send("from stdin");
+        fromStdin.closeStdin();
+        assertExit(0, fromStdin);
+        ShmProcess readAt = run("read", name, "--offset", "100", "--json");
+        assertExit(0, readAt);
+        Map<String, Object> json = MiniJson.object(readAt.stdout());
+        assertEquals("from stdin", json.get("text"));
+        assertEquals(100L, json.get("offset"));
+        assertEquals(10L, json.get("length"));
+
+        ShmProcess hex = run("read", name, "--offset", "100", "--length", "12", "--hex");
+        assertExit(0, hex);
+        assertEquals("00000064: 6672 6f6d 2073 7464 696e 0000            from stdin..\n", hex.stdout());
+        ShmProcess raw = run("read", name, "--offset", "100", "--length", "4");
+        assertExit(0, raw);
+        assertEquals("from", raw.stdout());
+
+        ShmProcess ls = run("ls");
+        assertExit(0, ls);
+        assertTrue(ls.stdout().lines().anyMatch(l -> l.matches(Pattern.quote(name)
+                + " +4 KiB +\\S+ +rw-r----- +persistent +0")), ls.diagnostics());
+        ShmProcess lsJson = run("ls", "--json");
+        assertExit(0, lsJson);
+        assertTrue(MiniJson.parse(lsJson.stdout()) instanceof List<?> all && all.stream()
+                .anyMatch(s -> s instanceof Map<?, ?> m && name.equals(m.get("name")) && Long.valueOf(4096).equals(
+                        m.get("size")) && Boolean.FALSE.equals(m.get("stale"))), lsJson.diagnostics());
+
+        ShmProcess info = run("info", name);
+        assertExit(0, info);
+        assertTrue(info.stdout().contains("path:         /dev/shm/" + name + "\n"), info.diagnostics());
+        assertTrue(info.stdout().contains("rw-r----- (0640)") && info.stdout().contains("persistent"),
+                info.diagnostics());
+        ShmProcess infoJson = run("info", name, "--json");
+        assertExit(0, infoJson);
+        Map<String, Object> described = MiniJson.object(infoJson.stdout());
+        assertEquals("/dev/shm/" + name, described.get("path"));
+        assertEquals(List.of(), described.get("holderPids"));
+        assertEquals(true, described.get("managed"));
+
+        ShmProcess rm = run("rm", name);
+        assertExit(0, rm);
+        assertEquals("removed \"" + name + "\"\n", rm.stdout());
+        assertFalse(SharedMemory.exists(name));
+        ShmProcess gone = run("read", name);
+        assertExit(ExitCodes.NOT_FOUND, gone);
+        assertOneLineError(gone, name);
+    }
+
+    @Test
+    void readerPrintsTheWritersLastMessageOnEnter() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name);
+        writer.send("hello");
+        writer.awaitLine("published \"hello\"");
+        writer.send("wörld, again");
+        writer.awaitLine("published \"wörld, again\"");
+
+        ShmProcess reader = start("reader", name);
+        reader.send("");
+        reader.awaitLine("wörld, again");
+        writer.send("third");
+        writer.awaitLine("published \"third\"");
+        reader.send("");
+        reader.awaitLine("third");
+        reader.send("exit");
+        assertExit(0, reader);
+
+        writer.send("exit");
+        assertExit(0, writer);
+        assertTrue(writer.stdout().contains("no holder is left, so it is removed"), writer.diagnostics());
+        assertFalse(SharedMemory.exists(name), "the writer's segment must go with the writer");
+
+        ShmProcess orphan = run("reader", name);
+        assertExit(ExitCodes.NOT_FOUND, orphan);
+        assertOneLineError(orphan, "no segment \"" + name + "\": start `shm writer " + name + "` first");
+    }
+
+    @Test
+    void followingReaderSeesSuccessiveMessages() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name, "--size", "1K");
+        writer.send("one");
+        writer.awaitLine("published \"one\"");
+
+        ShmProcess reader = start("reader", name, "--follow", "--count", "2", "--timeout", "30s", "--json");
+        Map<String, Object> first = MiniJson.object(reader.await(l -> true, "the first message"));
+        assertEquals("one", first.get("message"));
+        assertEquals(name, first.get("name"));
+        writer.send("two");
+        assertEquals("two", MiniJson.object(reader.await(l -> true, "the second message")).get("message"));
+        assertExit(0, reader);
+
+        writer.closeStdin();
+        assertExit(0, writer);
+        assertFalse(SharedMemory.exists(name));
+    }
+
+    @Test
+    void followingReaderTimesOutAndSeesTheSegmentGo() throws Exception {
+        String name = uniqueName();
+        assertExit(0, run("create", name, "--size", "1K"));
+        ShmProcess timedOut = run("reader", name, "--follow", "--timeout", "200ms");
+        assertExit(ExitCodes.TIMED_OUT, timedOut);
+        assertOneLineError(timedOut, "after 200ms");
+
+        ShmProcess writer = start("writer", uniqueName());
+        writer.awaitLine("writer: each line you type becomes the message `shm reader " + names.getLast()
+                + "` shows; `exit` or Ctrl-D ends");
+        ShmProcess follower = start("reader", names.getLast(), "--follow");
+        writer.send("bye");
+        follower.awaitLine("bye");
+        writer.send("exit");
+        assertExit(0, writer);
+        assertExit(0, follower);
+        assertTrue(follower.stderr().contains("is gone: its writer exited, or it was removed"), follower.diagnostics());
+    }
+
+    @Test
+    void writerRefusesANameThatExists() throws Exception {
+        String name = uniqueName();
+        assertExit(0, run("create", name, "--size", "1K", "--persistent"));
+        ShmProcess writer = run("writer", name);
+        assertExit(ExitCodes.ALREADY_EXISTS, writer);
+        assertOneLineError(writer, "segment \"" + name + "\" already exists");
+    }
+
+    @Test
+    void tourRunsWithoutInputAndLeavesNothingBehind() throws Exception {
+        ShmProcess tour = run("tour");
+        String out = tour.stdout();
+        Matcher m = Pattern.compile("Created the segment \"(shm-tour-[0-9a-f-]+)\"").matcher(out);
+        if (m.find()) {
+            names.add(m.group(1));
+        }
+        assertExit(0, tour);
+        assertTrue(m.find(0), tour.diagnostics());
+        Matcher there = Pattern.compile("pid (\\d+) -> pid (\\d+): \"hello from pid \\1\"").matcher(out);
+        assertTrue(there.find(), "the greeting must pass to the second process" + tour.diagnostics());
+        assertTrue(out.contains("pid " + there.group(2) + " -> pid " + there.group(1) + ": \"hello back from pid "
+                + there.group(2) + "\""), "the reply must pass back" + tour.diagnostics());
+        assertTrue(out.contains("/dev/shm/" + m.group(1)) && out.contains("shm_open(\"/" + m.group(1) + "\""),
+                tour.diagnostics());
+        assertTrue(out.contains("exists: no"), tour.diagnostics());
+        assertFalse(SharedMemory.exists(m.group(1)), "the tour must leave no segment behind");
+        assertEquals("", tour.stderr());
+    }
+
+    @Test
+    void usageErrorsExitWith2() throws Exception {
+        ShmProcess zero = run("create", uniqueName(), "--size", "0");
+        assertExit(ExitCodes.USAGE, zero);
+        assertOneLineError(zero, "at least 1 byte");
+
+        ShmProcess badSize = run("create", uniqueName(), "--size", "4X");
+        assertExit(ExitCodes.USAGE, badSize);
+        assertOneLineError(badSize, "invalid size \"4X\"");
+
+        ShmProcess badDuration = run("reader", uniqueName(), "--follow", "--timeout", "5");
+        assertExit(ExitCodes.USAGE, badDuration);
+        assertOneLineError(badDuration, "invalid duration \"5\"");
+
+        ShmProcess badName = run("create", "a/b", "--size", "1K");
+        assertExit(ExitCodes.USAGE, badName);
+        assertOneLineError(badName, "invalid segment name \"a/b\"");
+    }
+
+    @Test
+    void failuresExitWithTheirOwnCodes() throws Exception {
+        String missing = uniqueName();
+        ShmProcess notFound = run("read", missing);
+        assertExit(ExitCodes.NOT_FOUND, notFound);
+        assertOneLineError(notFound, missing);
+
+        String name = uniqueName();
+        assertExit(0, run("create", name, "--size", "1K", "--persistent"));
+        ShmProcess exists = run("create", name, "--size", "1K");
+        assertExit(ExitCodes.ALREADY_EXISTS, exists);
+        assertOneLineError(exists, name);
+
+        assertExit(0, run("write", name, "not yours"));
+        Files.setAttribute(Path.of(SharedMemory.osPath(name)), "unix:uid", 65534);
+        ShmProcess foreign = run("read", name);
+        assertExit(ExitCodes.PERMISSION_DENIED, foreign);
+        assertOneLineError(foreign, "--allow-foreign");
+        ShmProcess allowed = run("read", name, "--allow-foreign");
+        assertExit(0, allowed);
+        assertEquals("not yours\n", allowed.stdout());
+
+        ShmProcess rm = run("rm", missing, name);
+        assertExit(ExitCodes.NOT_FOUND, rm);
+        assertOneLineError(rm, missing);
+        assertEquals("removed \"" + name + "\"\n", rm.stdout(), "every name is tried" + rm.diagnostics());
+        assertExit(0, run("rm", "--force", missing));
+    }
+
+    @Test
+    void aWriterKilledWithSigkillLeavesAStaleSegmentThatIsMarked() throws Exception {
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name);
+        writer.send("last words");
+        writer.awaitLine("published \"last words\"");
+        writer.close();
+
+        ShmProcess info = run("info", name, "--json");
+        assertExit(0, info);
+        Map<String, Object> described = MiniJson.object(info.stdout());
+        assertEquals(true, described.get("stale"), info.diagnostics());
+        assertEquals("UNTIL_LAST_CLOSE", described.get("lifetime"));
+        ShmProcess ls = run("ls");
+        assertExit(0, ls);
+        assertTrue(ls.stdout().lines().anyMatch(l -> l.startsWith(name + " ") && l.endsWith(" 0  stale")),
+                ls.diagnostics());
+    }
+}

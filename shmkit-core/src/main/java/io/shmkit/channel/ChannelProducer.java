@@ -1,0 +1,495 @@
+package io.shmkit.channel;
+
+import io.shmkit.internal.layout.RecordDescriptor;
+import io.shmkit.internal.layout.SlotDescriptor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+
+import static io.shmkit.channel.Channel.INT;
+import static io.shmkit.channel.Channel.LONG;
+import static io.shmkit.internal.layout.ChannelDescriptor.CLEAN_POSITION_OFFSET;
+import static io.shmkit.internal.layout.ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
+import static io.shmkit.internal.layout.ChannelDescriptor.DATA_SIGNAL_OFFSET;
+import static io.shmkit.internal.layout.ChannelDescriptor.PRODUCERS_WAITING_OFFSET;
+import static io.shmkit.internal.layout.ChannelDescriptor.SPACE_SIGNAL_OFFSET;
+import static io.shmkit.internal.layout.ChannelDescriptor.TAIL_OFFSET;
+import static io.shmkit.internal.layout.RecordDescriptor.HEADER_LENGTH;
+import static io.shmkit.internal.layout.RecordDescriptor.PADDING_TYPE;
+import static io.shmkit.internal.layout.SlotDescriptor.ACTIVE;
+import static io.shmkit.internal.layout.SlotDescriptor.CLAIMING;
+import static io.shmkit.internal.layout.SlotDescriptor.CLAIM_LENGTH_OFFSET;
+import static io.shmkit.internal.layout.SlotDescriptor.DEAD;
+import static io.shmkit.internal.layout.SlotDescriptor.MESSAGES_OFFSET;
+import static io.shmkit.internal.layout.SlotDescriptor.OWNER_OFFSET;
+import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
+
+/**
+ * Sends messages into a channel. Not thread-safe: in a many-to-one channel, each producing thread
+ * takes a producer of its own from {@link Channel#producer()}.
+ *
+ * <p>{@link #tryClaim}, {@link #offer} and their commit allocate nothing and make no system call
+ * (unless a consumer sleeps in the kernel and must be woken); when the ring is full they return
+ * {@code null}/false at once, never overwriting unread messages. {@link #send} waits for space.
+ *
+ * <p>Single-producer kinds (one-to-one, publish-subscribe) publish a record with one release
+ * store of its header, and keep the ring ahead of themselves zeroed. Many-to-one producers claim
+ * space with a CAS on the tail and mark the record in progress with their slot number, so that a
+ * producer that dies mid-record can be recognised and skipped.
+ */
+public final class ChannelProducer implements AutoCloseable {
+
+    private static final long CLEAN_CHUNK = 64 * 1024;
+    private static final int HEARTBEAT_EVERY = 256;
+    private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
+
+    private final Channel channel;
+    private final MemorySegment header;
+    private final MemorySegment data;
+    private final long capacity;
+    private final long mask;
+    private final int maxMessageLength;
+    private final boolean manyToOne;
+    private final boolean publishSubscribe;
+    private final int slotIndex;
+    private final long slot;
+    private final long consumerPositionAddress;
+    private final MemorySegment dataSignal;
+    private final MemorySegment spaceSignal;
+    private final Claim claim;
+
+    /** Single-producer kinds: the tail as this producer last published it. */
+    private long tail;
+    /** Single-producer kinds: the ring is zero from the tail up to here. */
+    private long cleanPosition;
+    /** Nothing may be written at or beyond this position until consumers move on. */
+    private long limit;
+    private long messages;
+    private int heartbeatCountdown = HEARTBEAT_EVERY;
+    private long lastLivenessCheck;
+    private boolean closed;
+
+    ChannelProducer(Channel channel, int slotIndex) {
+        this.channel = channel;
+        this.header = channel.header;
+        this.data = channel.data;
+        this.capacity = channel.capacity;
+        this.mask = channel.mask;
+        this.maxMessageLength = channel.maxMessageLength;
+        this.manyToOne = channel.kind == ChannelKind.MANY_TO_ONE;
+        this.publishSubscribe = channel.kind == ChannelKind.PUBLISH_SUBSCRIBE;
+        this.slotIndex = slotIndex;
+        this.slot = channel.producerSlot(slotIndex);
+        this.consumerPositionAddress = channel.consumerSlot(0) + POSITION_OFFSET;
+        this.dataSignal = header.asSlice(DATA_SIGNAL_OFFSET, 4);
+        this.spaceSignal = header.asSlice(SPACE_SIGNAL_OFFSET, 4);
+        this.claim = new Claim(this, data);
+        this.messages = (long) LONG.getVolatile(header, slot + MESSAGES_OFFSET);
+        if (manyToOne) {
+            recoverAbandonedClaim();
+        } else {
+            takeOverTail();
+        }
+        this.limit = computeLimit();
+        channel.activate(slot);
+    }
+
+    /**
+     * A producer that died mid-record leaves, at most, payload bytes beyond the tail (the header is
+     * published last): zero them, so the region ahead of the tail is clean again.
+     */
+    private void takeOverTail() {
+        tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
+        cleanPosition = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
+        long dirtyEnd = Math.min(cleanPosition, tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
+        zero(tail, dirtyEnd);
+    }
+
+    /**
+     * Many-to-one: the previous owner of this slot may have died between claiming space and
+     * finishing its record; turn that record into padding so the consumer can move on.
+     */
+    private void recoverAbandonedClaim() {
+        long position = (long) LONG.getVolatile(header, slot + POSITION_OFFSET);
+        int length = (int) INT.getVolatile(header, slot + CLAIM_LENGTH_OFFSET);
+        long consumer = (long) LONG.getAcquire(header, consumerPositionAddress);
+        long tailNow = (long) LONG.getVolatile(header, TAIL_OFFSET);
+        if (length >= HEADER_LENGTH && position >= consumer && position < tailNow && (position & 7) == 0) {
+            long index = position & mask;
+            long padding = RecordDescriptor.header(length, PADDING_TYPE);
+            if (!LONG.compareAndSet(data, index, 0L, padding)) {
+                long found = (long) LONG.getVolatile(data, index);
+                if (RecordDescriptor.length(found) == -length && RecordDescriptor.type(found) == slotIndex) {
+                    LONG.compareAndSet(data, index, found, padding);
+                }
+            }
+        }
+        INT.setRelease(header, slot + CLAIM_LENGTH_OFFSET, 0);
+    }
+
+    /** @return the channel this producer sends into */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** @return the largest payload a message may have */
+    public int maxMessageLength() {
+        return maxMessageLength;
+    }
+
+    /**
+     * Claims space for a message of {@code length} bytes, to be written in place: write the payload
+     * into {@code claim.buffer()} at {@code claim.offset()} (or into {@code claim.segment()}), then
+     * {@link Claim#commit()} or {@link Claim#abort()}.
+     *
+     * @param typeId the message's type id, 0 or more
+     * @param length the payload length, from 0 to {@link #maxMessageLength()}
+     * @return the claim (the same object each time), or null when the ring is full
+     * @throws IllegalArgumentException for a negative type id or a length out of range
+     * @throws IllegalStateException when the previous claim was neither committed nor aborted
+     */
+    public Claim tryClaim(int typeId, int length) {
+        if (typeId < 0 || length < 0 || length > maxMessageLength || claim.active) {
+            throw badClaim(typeId, length);
+        }
+        int recordLength = HEADER_LENGTH + length;
+        return manyToOne ? claimShared(typeId, recordLength) : claimSingle(typeId, recordLength);
+    }
+
+    private Claim claimSingle(int typeId, int recordLength) {
+        long aligned = RecordDescriptor.aligned(recordLength);
+        long t = tail;
+        long index = t & mask;
+        long toEnd = capacity - index;
+        long end = aligned <= toEnd ? t + aligned : t + toEnd + aligned;
+        // The header after this record must stay zero, so it needs room too.
+        long required = end + HEADER_LENGTH;
+        if (required > limit && !ensureLimit(required)) {
+            return null;
+        }
+        if (required > cleanPosition && !clean(required)) {
+            return null;
+        }
+        if (aligned > toEnd) {
+            // SYNC POINT: padding is published like a record (release store of its header).
+            LONG.setRelease(data, index, RecordDescriptor.header((int) toEnd, PADDING_TYPE));
+            t += toEnd;
+            tail = t;
+            LONG.setRelease(header, TAIL_OFFSET, t);
+            index = 0;
+        }
+        claim.recordIndex = index;
+        claim.recordLength = recordLength;
+        claim.typeId = typeId;
+        claim.active = true;
+        return claim;
+    }
+
+    private Claim claimShared(int typeId, int recordLength) {
+        long aligned = RecordDescriptor.aligned(recordLength);
+        while (true) {
+            long t = (long) LONG.getVolatile(header, TAIL_OFFSET);
+            long index = t & mask;
+            long toEnd = capacity - index;
+            long size = aligned <= toEnd ? aligned : toEnd;
+            long required = aligned <= toEnd ? t + aligned : t + toEnd + aligned;
+            if (required > limit && !ensureLimit(required)) {
+                return null;
+            }
+            // Recorded before the tail moves, so that the consumer can pad this claim if we die
+            // before its header is written.
+            LONG.setOpaque(header, slot + POSITION_OFFSET, t);
+            INT.setOpaque(header, slot + CLAIM_LENGTH_OFFSET, (int) size);
+            if (!LONG.compareAndSet(header, TAIL_OFFSET, t, t + size)) {
+                continue;
+            }
+            if (size != aligned) {
+                // The record does not fit before the ring's end: pad the end and claim again.
+                LONG.compareAndSet(data, index, 0L, RecordDescriptor.header((int) size, PADDING_TYPE));
+                continue;
+            }
+            // SYNC POINT: CAS from zero, so that a consumer that already padded this claim (taking
+            // us for dead) wins, and we claim again.
+            if (LONG.compareAndSet(data, index, 0L, RecordDescriptor.inProgressHeader(recordLength, slotIndex))) {
+                claim.recordIndex = index;
+                claim.recordLength = recordLength;
+                claim.typeId = typeId;
+                claim.active = true;
+                return claim;
+            }
+        }
+    }
+
+    boolean commit(Claim c) {
+        if (!c.active) {
+            throw new IllegalStateException("nothing is claimed on channel \"" + channel.name + "\"");
+        }
+        c.active = false;
+        long index = c.recordIndex;
+        long committed = RecordDescriptor.header(c.recordLength, c.typeId);
+        boolean published;
+        if (manyToOne) {
+            // SYNC POINT: the CAS publishes the payload (volatile semantics) and fails only when the
+            // consumer gave up on this record as stuck.
+            published = LONG.compareAndSet(data, index,
+                    RecordDescriptor.inProgressHeader(c.recordLength, slotIndex), committed);
+        } else {
+            // SYNC POINT: release store of the header publishes the payload written before it;
+            // consumers read the header with an acquire load.
+            LONG.setRelease(data, index, committed);
+            tail = tail + RecordDescriptor.aligned(c.recordLength);
+            LONG.setRelease(header, TAIL_OFFSET, tail);
+            published = true;
+            // SYNC POINT: a store-load fence between publishing and reading "consumers waiting"
+            // (pairs with the fence in ChannelConsumer.awaitMessages), so a consumer going to sleep
+            // either sees this record or is seen here and woken.
+            VarHandle.fullFence();
+        }
+        if (published) {
+            LONG.setOpaque(header, slot + MESSAGES_OFFSET, ++messages);
+        }
+        if ((int) INT.getVolatile(header, CONSUMERS_WAITING_OFFSET) != 0) {
+            wakeConsumers();
+        }
+        if (--heartbeatCountdown == 0) {
+            heartbeatCountdown = HEARTBEAT_EVERY;
+            channel.heartbeat(slot);
+        }
+        return published;
+    }
+
+    void abort(Claim c) {
+        if (!c.active) {
+            throw new IllegalStateException("nothing is claimed on channel \"" + channel.name + "\"");
+        }
+        c.active = false;
+        long index = c.recordIndex;
+        if (manyToOne) {
+            LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
+                    RecordDescriptor.header(c.recordLength, PADDING_TYPE));
+        } else {
+            // The caller may have written payload bytes: the region ahead of the tail must be zero.
+            data.asSlice(index, RecordDescriptor.aligned(c.recordLength)).fill((byte) 0);
+        }
+    }
+
+    /**
+     * Copies a message into the channel.
+     *
+     * @param typeId the message's type id, 0 or more
+     * @param payload the bytes
+     * @return true when sent, false when the ring is full
+     */
+    public boolean offer(int typeId, byte[] payload) {
+        Claim c = tryClaim(typeId, payload.length);
+        if (c == null) {
+            return false;
+        }
+        MemorySegment.copy(payload, 0, data, ValueLayout.JAVA_BYTE, c.offset(), payload.length);
+        return c.commit();
+    }
+
+    /**
+     * Copies {@code length} bytes at {@code offset} of {@code source} into the channel as one message.
+     *
+     * @param typeId the message's type id, 0 or more
+     * @param source where the payload is
+     * @param offset its offset in {@code source}
+     * @param length its length
+     * @return true when sent, false when the ring is full
+     */
+    public boolean offer(int typeId, MemorySegment source, long offset, int length) {
+        Claim c = tryClaim(typeId, length);
+        if (c == null) {
+            return false;
+        }
+        MemorySegment.copy(source, offset, data, c.offset(), length);
+        return c.commit();
+    }
+
+    /**
+     * Copies a message into the channel, waiting up to {@code timeout} for space: it spins briefly,
+     * then sleeps in the kernel until a consumer frees space.
+     *
+     * @param typeId the message's type id, 0 or more
+     * @param payload the bytes
+     * @param timeout how long to wait for space
+     * @return true when sent, false when the timeout passed first
+     * @throws InterruptedException when the thread is interrupted while waiting
+     */
+    public boolean send(int typeId, byte[] payload, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int spins = 0; ; spins++) {
+            if (offer(typeId, payload)) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                awaitSpace(HEADER_LENGTH + payload.length, left);
+            }
+        }
+    }
+
+    /** Sleeps until consumers may have freed space, for at most {@code nanos} (in slices, for liveness checks). */
+    private void awaitSpace(int recordLength, long nanos) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        INT.getAndAdd(header, PRODUCERS_WAITING_OFFSET, 1);
+        try {
+            int seq = (int) INT.getVolatile(header, SPACE_SIGNAL_OFFSET);
+            if (!ensureLimit(required(recordLength))) {
+                channel.os.waitOnAddress(spaceSignal, seq, Math.min(nanos, 10_000_000));
+            }
+        } finally {
+            INT.getAndAdd(header, PRODUCERS_WAITING_OFFSET, -1);
+        }
+        channel.heartbeat(slot);
+    }
+
+    /** The limit a record of this length needs at the current tail, padding included. */
+    private long required(int recordLength) {
+        long aligned = RecordDescriptor.aligned(recordLength);
+        long t = manyToOne ? (long) LONG.getVolatile(header, TAIL_OFFSET) : tail;
+        long toEnd = capacity - (t & mask);
+        long end = aligned <= toEnd ? t + aligned : t + toEnd + aligned;
+        return manyToOne ? end : end + HEADER_LENGTH;
+    }
+
+    private void wakeConsumers() {
+        INT.getAndAdd(header, DATA_SIGNAL_OFFSET, 1);
+        channel.os.wakeAddress(dataSignal, Integer.MAX_VALUE);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Space
+
+    /** Refreshes the limit from the consumers' positions; true when {@code required} fits under it. */
+    private boolean ensureLimit(long required) {
+        limit = computeLimit();
+        if (required <= limit) {
+            return true;
+        }
+        if (publishSubscribe) {
+            long now = System.nanoTime();
+            if (now - lastLivenessCheck >= LIVENESS_CHECK_INTERVAL_NANOS) {
+                lastLivenessCheck = now;
+                if (dropDeadSubscribers(required)) {
+                    limit = computeLimit();
+                }
+            }
+        }
+        return required <= limit;
+    }
+
+    private long computeLimit() {
+        if (!publishSubscribe) {
+            // SYNC POINT: pairs with the consumer's release store of its position: the space it
+            // freed (and, in many-to-one, zeroed) is ours to write.
+            return (long) LONG.getAcquire(header, consumerPositionAddress) + capacity;
+        }
+        long min = Long.MAX_VALUE;
+        for (int i = 0; i < channel.consumerSlots; i++) {
+            long s = channel.consumerSlot(i);
+            int state = SlotDescriptor.state((long) LONG.getAcquire(header, s + OWNER_OFFSET));
+            if (state == ACTIVE || state == CLAIMING) {
+                min = Math.min(min, (long) LONG.getAcquire(header, s + POSITION_OFFSET));
+            }
+        }
+        long base = manyToOne ? (long) LONG.getVolatile(header, TAIL_OFFSET) : tail;
+        return min == Long.MAX_VALUE ? base + capacity : min + capacity;
+    }
+
+    /** Marks subscribers whose process died, and that hold us back, as dead; true when any was. */
+    private boolean dropDeadSubscribers(long required) {
+        boolean dropped = false;
+        for (int i = 0; i < channel.consumerSlots; i++) {
+            long s = channel.consumerSlot(i);
+            long owner = (long) LONG.getAcquire(header, s + OWNER_OFFSET);
+            int state = SlotDescriptor.state(owner);
+            if ((state == ACTIVE || state == CLAIMING)
+                    && (long) LONG.getAcquire(header, s + POSITION_OFFSET) + capacity < required
+                    && !channel.ownerAlive(s, owner)) {
+                dropped |= LONG.compareAndSet(header, s + OWNER_OFFSET, owner,
+                        SlotDescriptor.owner(DEAD, SlotDescriptor.pid(owner)));
+            }
+        }
+        return dropped;
+    }
+
+    /**
+     * Zeroes the ring ahead of the tail, at least up to {@code required}, in chunks, never into
+     * bytes a live consumer has not read.
+     */
+    private boolean clean(long required) {
+        long from = cleanPosition;
+        long to = Math.min(limit, Math.max(required, from + CLEAN_CHUNK));
+        if (publishSubscribe) {
+            // SYNC POINT: publish the intent, then re-read the subscribers (a full fence between):
+            // a subscriber resuming at an old position either is seen here and respected, or sees
+            // the new clean position after its own fence and skips ahead (ChannelConsumer.join).
+            LONG.setRelease(header, CLEAN_POSITION_OFFSET, to);
+            VarHandle.fullFence();
+            long bound = computeLimit();
+            if (bound < to) {
+                to = Math.max(from, bound);
+                LONG.setRelease(header, CLEAN_POSITION_OFFSET, to);
+            }
+        }
+        zero(from, to);
+        cleanPosition = to;
+        LONG.setRelease(header, CLEAN_POSITION_OFFSET, to);
+        return to >= required;
+    }
+
+    private void zero(long from, long to) {
+        if (to <= from) {
+            return;
+        }
+        long index = from & mask;
+        long length = to - from;
+        long first = Math.min(length, capacity - index);
+        data.asSlice(index, first).fill((byte) 0);
+        if (first < length) {
+            data.asSlice(0, length - first).fill((byte) 0);
+        }
+    }
+
+    private IllegalArgumentException badClaim(int typeId, int length) {
+        if (claim.active) {
+            throw new IllegalStateException("the previous claim on channel \"" + channel.name
+                    + "\" was neither committed nor aborted");
+        }
+        if (typeId < 0) {
+            return new IllegalArgumentException("message type id " + typeId + " is negative (channel \""
+                    + channel.name + "\")");
+        }
+        return new IllegalArgumentException("message length " + length + " is outside 0.." + maxMessageLength
+                + ", the largest message channel \"" + channel.name + "\" accepts");
+    }
+
+    /** Aborts any open claim and leaves the producer slot. Closing twice does nothing. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (claim.active) {
+            abort(claim);
+        }
+        channel.release(slot);
+    }
+
+    @Override
+    public String toString() {
+        return "ChannelProducer[" + channel.name + ", slot " + slotIndex + "]";
+    }
+}
