@@ -1,5 +1,6 @@
 package io.shmkit;
 
+import io.shmkit.internal.layout.Inspector;
 import io.shmkit.internal.os.LifetimeTag;
 import io.shmkit.internal.os.NativeHandle;
 import io.shmkit.internal.os.ObjectInfo;
@@ -13,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -259,7 +261,10 @@ public final class SharedMemory {
     }
 
     /**
-     * What is known of one segment.
+     * What is known of one segment: what the OS records, and, for a named synchronization object
+     * ({@link SharedMutex}, {@link SharedEvent}, {@link SharedSemaphore}, {@link SeqLock}), its
+     * kind and state ({@link SegmentInfo#kind()}, {@link SegmentInfo#state()}), read from a copy of
+     * its first bytes without holding or mapping it.
      *
      * @param name the segment name
      * @return its description, or empty when there is none
@@ -307,8 +312,11 @@ public final class SharedMemory {
 
     private static SegmentInfo toInfo(ObjectInfo o) {
         Lifetime lifetime = o.lifetime() == LifetimeTag.LAST_CLOSE ? Lifetime.UNTIL_LAST_CLOSE : Lifetime.PERSISTENT;
+        // A racy copy of the first bytes, read without mapping or holding the segment.
+        Inspector.Description d = Inspector.describe(os().peek(o.name(), Inspector.HEAD_BYTES), o.size(), os());
+        SegmentKind kind = d.kind() == null ? SegmentKind.DATA : SegmentKind.valueOf(d.kind().toUpperCase(Locale.ROOT));
         return new SegmentInfo(o.name(), o.path(), o.size(), o.ownerUid(), o.ownerName(), o.permissions(), lifetime,
-                o.lifetime() != LifetimeTag.EXTERNAL, o.holderPids());
+                o.lifetime() != LifetimeTag.EXTERNAL, o.holderPids(), kind, d.state(), d.summary());
     }
 
     private static void checkSize(String name, long size) {

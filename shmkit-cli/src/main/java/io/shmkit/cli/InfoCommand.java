@@ -18,7 +18,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "info",
         description = "Show everything known of a segment: where the OS keeps it, size, owner, permissions, "
-            + "lifetime, and the pids of the processes holding it open through shmkit.")
+            + "lifetime, the pids of the processes holding it open through shmkit, and what it holds: data, or a "
+            + "named mutex, event, semaphore or seqlock and its state (who holds the mutex, whether the event is "
+            + "set, the count, the version).")
 final class InfoCommand implements Callable<Integer> {
 
     @Spec
@@ -51,6 +53,7 @@ final class InfoCommand implements Callable<Integer> {
         out.println("lifetime:     " + SegmentFormat.lifetimeExplained(info));
         out.println("created by:   " + (info.managed() ? "shmkit" : "another program (C, Python, ...)"));
         out.println("holders:      " + SegmentFormat.holders(info));
+        out.println("holds:        " + SegmentFormat.kind(info));
         return ExitCodes.OK;
     }
 }

@@ -1,6 +1,7 @@
 package io.shmkit.cli;
 
 import io.shmkit.SegmentInfo;
+import io.shmkit.SegmentKind;
 import io.shmkit.SharedMemory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,14 +19,15 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "ls",
         description = {
-            "List the named segments this user can see: name, size, owner, mode, lifetime and how many processes "
-                + "hold each open through shmkit.",
+            "List the named segments this user can see: name, size, owner, mode, lifetime, how many processes "
+                + "hold each open through shmkit, and the kind of a named synchronization object (mutex, event, "
+                + "semaphore, seqlock; `shm info NAME` shows its state).",
             "Lifetimes: persistent (until `shm rm`), last-close (removed when its last holder closes), external "
                 + "(made by another program; treated as persistent). A stale segment (last-close, but every holder "
                 + "died) is marked; `shm rm --stale` removes them."})
 final class LsCommand implements Callable<Integer> {
 
-    private static final String[] HEADINGS = {"NAME", "SIZE", "OWNER", "MODE", "LIFETIME", "HOLDERS"};
+    private static final String[] HEADINGS = {"NAME", "SIZE", "OWNER", "MODE", "LIFETIME", "HOLDERS", "KIND"};
 
     @Spec
     private CommandSpec spec;
@@ -53,8 +55,10 @@ final class LsCommand implements Callable<Integer> {
         rows.add(HEADINGS);
         boolean anyStale = false;
         for (SegmentInfo s : segments) {
+            // Plain data leaves KIND empty (the line then ends after HOLDERS, as it always did).
             rows.add(new String[] {s.name(), ByteSizes.human(s.size()), s.ownerName(), s.permissionsString(),
-                SegmentFormat.lifetime(s), s.holders() + (s.stale() ? "  stale" : "")});
+                SegmentFormat.lifetime(s), s.holders() + (s.stale() ? "  stale" : ""),
+                s.kind() == SegmentKind.DATA ? "" : s.kind().label()});
             anyStale |= s.stale();
         }
         int[] widths = new int[HEADINGS.length];

@@ -2,6 +2,7 @@ package io.shmkit.cli;
 
 import io.shmkit.Access;
 import io.shmkit.Segment;
+import io.shmkit.SeqLock;
 import io.shmkit.SharedMemory;
 import io.shmkit.View;
 import picocli.CommandLine.Command;
@@ -15,8 +16,10 @@ import picocli.CommandLine.Spec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.Map;
@@ -37,12 +40,17 @@ import java.util.concurrent.locks.LockSupport;
                 + "created and prints its current message each time you press Enter. `exit` or Ctrl-D ends.",
             "With --follow it prints the current message (unless empty), then each new one as it changes, until the "
                 + "segment disappears (its writer exited), --count messages were printed, --timeout ran out, or you "
-                + "press Ctrl-C. It checks for changes every 20 ms; a message published twice in a row is seen once."},
+                + "press Ctrl-C. It sleeps until the writer publishes (woken by it: no polling) and prints every "
+                + "message published, whole (a seqlock guarantees it), even one repeating the last."},
         footer = {"%nThe reader exits with 0 when it ends normally (the segment disappearing ends --follow normally), "
             + "3 when there is no segment NAME (or it disappeared before --count messages), 6 when --timeout ran out."})
 final class ReaderCommand implements Callable<Integer> {
 
-    private static final Duration POLL = Duration.ofMillis(20);
+    /**
+     * How long a follower keeps the segment open while it sleeps. It then closes and re-opens it,
+     * so that it never keeps a writer's segment alive for long and notices when it is gone.
+     */
+    private static final Duration HOLD = Duration.ofMillis(250);
 
     @Spec
     private CommandSpec spec;
@@ -79,7 +87,7 @@ final class ReaderCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, not " + count);
         }
-        String current;
+        MessageSlot.Message current;
         try {
             current = readMessage();
         } catch (NoSuchFileException e) {
@@ -98,7 +106,7 @@ final class ReaderCommand implements Callable<Integer> {
         String line;
         while ((line = in.readLine()) != null && !line.strip().equals("exit")) {
             try {
-                print(readMessage());
+                print(readMessage().text());
             } catch (NoSuchFileException e) {
                 throw new NoSuchFileException(null, null, "segment \"" + name + "\" is gone: its writer exited, or "
                         + "it was removed (start `shm writer " + name + "` again)");
@@ -107,13 +115,13 @@ final class ReaderCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private int follow(String current) throws IOException, TimeoutException {
+    private int follow(MessageSlot.Message current) throws IOException, TimeoutException {
         long start = System.nanoTime();
         long limit = timeout == null ? Long.MAX_VALUE : saturatedNanos(timeout);
         int printed = 0;
-        String last = current;
-        if (!current.isEmpty()) {
-            print(current);
+        long seen = current.version();
+        if (!current.text().isEmpty()) {
+            print(current.text());
             printed++;
         }
         while (count == null || printed < count) {
@@ -123,10 +131,9 @@ final class ReaderCommand implements Callable<Integer> {
                         + " (--timeout)" + (count == null ? "" : ", having seen " + printed + " of " + count
                         + " messages"));
             }
-            LockSupport.parkNanos(Math.min(POLL.toNanos(), left));
-            String now;
+            MessageSlot.Message next;
             try {
-                now = readMessage();
+                next = awaitNext(seen, Math.min(HOLD.toNanos(), left));
             } catch (NoSuchFileException gone) {
                 if (count != null) {
                     throw new NoSuchFileException(null, null, "segment \"" + name + "\" is gone after " + printed
@@ -136,18 +143,54 @@ final class ReaderCommand implements Callable<Integer> {
                         + "or it was removed");
                 return ExitCodes.OK;
             }
-            if (!now.equals(last)) {
-                last = now;
-                print(now);
+            if (next != null) {
+                seen = next.version();
+                print(next.text());
                 printed++;
             }
         }
         return ExitCodes.OK;
     }
 
-    private String readMessage() throws IOException {
+    private MessageSlot.Message readMessage() throws IOException {
         try (Segment segment = SharedMemory.open(name, foreign.options(Access.READ_ONLY)); View view = segment.map()) {
-            return MessageSlot.read(view);
+            return MessageSlot.read(MessageSlot.attach(view));
+        }
+    }
+
+    /**
+     * Sleeps until a message newer than {@code version} is published, at most {@code nanos}.
+     *
+     * @return the new message, or null when none came in time
+     */
+    private MessageSlot.Message awaitNext(long version, long nanos) throws IOException {
+        try (Segment segment = openToFollow(); View view = segment.map()) {
+            SeqLock slot = MessageSlot.attach(view);
+            if (slot == null) {
+                // Nothing was ever published here, so no writer can wake us: look again after a while.
+                LockSupport.parkNanos(nanos);
+                return null;
+            }
+            if (!slot.awaitChange(version, Duration.ofNanos(nanos))) {
+                return null;
+            }
+            return MessageSlot.read(slot);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while following \"" + name + "\"");
+        }
+    }
+
+    /**
+     * Read-write if allowed: a follower registers in the seqlock so that the writer wakes it (a
+     * write of one counter). Read-only otherwise (another user's segment, mode 604): it then
+     * checks for new messages with a short backoff instead.
+     */
+    private Segment openToFollow() throws IOException {
+        try {
+            return SharedMemory.open(name, foreign.options(Access.READ_WRITE));
+        } catch (AccessDeniedException readOnly) {
+            return SharedMemory.open(name, foreign.options(Access.READ_ONLY));
         }
     }
 

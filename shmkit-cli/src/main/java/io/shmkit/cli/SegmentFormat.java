@@ -2,6 +2,7 @@ package io.shmkit.cli;
 
 import io.shmkit.Lifetime;
 import io.shmkit.SegmentInfo;
+import io.shmkit.SegmentKind;
 
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -89,7 +90,23 @@ final class SegmentFormat {
         o.put("holders", info.holders());
         o.put("holderPids", info.holderPids());
         o.put("stale", info.stale());
+        o.put("kind", info.kind().label());
+        if (info.kind() != SegmentKind.DATA) {
+            o.put("state", info.state());
+            o.put("stateSummary", info.stateSummary());
+        }
         return o;
+    }
+
+    /**
+     * What the segment holds, in words: {@code data}, or a synchronization object and its state.
+     *
+     * @param info the segment
+     * @return e.g. {@code mutex: locked by pid 4242 (alive)}
+     */
+    static String kind(SegmentInfo info) {
+        return info.kind() == SegmentKind.DATA ? "data"
+                : info.kind().label() + (info.stateSummary().isEmpty() ? "" : ": " + info.stateSummary());
     }
 
     private static String octal(SegmentInfo info) {

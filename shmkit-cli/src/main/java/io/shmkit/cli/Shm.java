@@ -28,12 +28,13 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         description = {
             "Named shared memory from the shell: segments that processes open by name, like Win32's "
-                + "CreateFileMapping/OpenFileMapping, or shm_open in C.",
+                + "CreateFileMapping/OpenFileMapping, or shm_open in C; and named mutexes and events to "
+                + "synchronize scripts and programs (`shm lock`, `shm event`).",
             "New here? Run `shm tour`: two processes pass messages both ways through a segment."},
         subcommands = {
             TourCommand.class, CreateCommand.class, WriteCommand.class, ReadCommand.class, LsCommand.class,
-            InfoCommand.class, RmCommand.class, WriterCommand.class, ReaderCommand.class, TourPeerCommand.class,
-            CommandLine.HelpCommand.class},
+            InfoCommand.class, RmCommand.class, WriterCommand.class, ReaderCommand.class, LockCommand.class,
+            EventCommand.class, TourPeerCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             ExitCodes.OK + ":success",

@@ -3,11 +3,13 @@ package io.shmkit.cli;
 import io.shmkit.Segment;
 import io.shmkit.SegmentInfo;
 import io.shmkit.SegmentOptions;
+import io.shmkit.SeqLock;
 import io.shmkit.SharedMemory;
 import io.shmkit.View;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -33,8 +35,10 @@ import java.util.concurrent.Callable;
             "Lifetime: until last close. The segment lives while this writer runs (or a reader holds it) and is "
                 + "removed when the writer exits, Ctrl-C included. After a kill -9 it is left stale: `shm ls` marks "
                 + "it, and the next create or open of the name removes it.",
-            "The message is a NUL-terminated UTF-8 string at offset 0, so a C reader doing printf(\"%%s\", buf) "
-                + "sees it too."},
+            "Each message is published whole through a seqlock (docs/sync.md): readers never see half of one. The "
+                + "message is a NUL-terminated UTF-8 string at offset 128, after the seqlock's header, so a C reader "
+                + "doing printf(\"%%s\", buf + 128) sees it too; one following the seqlock protocol never sees a torn "
+                + "one."},
         footer = {"%nThe writer exits with 0 when it ends normally, 4 when NAME exists already (another writer?), 3 "
             + "when the segment was removed while it ran, and 2 when a message did not fit (it keeps going then)."})
 final class WriterCommand implements Callable<Integer> {
@@ -46,7 +50,8 @@ final class WriterCommand implements Callable<Integer> {
     private String name;
 
     @Option(names = "--size", paramLabel = "SIZE", defaultValue = "4K", converter = ByteSizes.SizeConverter.class,
-            description = "Its size, the longest message plus one byte. Default: ${DEFAULT-VALUE}.")
+            description = "Its size: the longest message plus 129 bytes (a 128-byte header and the NUL). "
+                + "Default: ${DEFAULT-VALUE}.")
     private long size;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "600", converter = Permissions.class,
@@ -60,6 +65,10 @@ final class WriterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (size < MessageSlot.MIN_SEGMENT_SIZE) {
+            throw new ParameterException(spec.commandLine(), "--size " + size + " is too small for messages: give at "
+                    + "least " + MessageSlot.MIN_SEGMENT_SIZE + " bytes (a 128-byte header, the message and its NUL)");
+        }
         Segment segment;
         try {
             segment = SharedMemory.create(name, size, SegmentOptions.defaults().permissions(mode));
@@ -74,11 +83,12 @@ final class WriterCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int exitCode;
         try (segment; View view = segment.map()) {
+            SeqLock slot = MessageSlot.create(view);
             out.println("writer: created \"" + name + "\" (" + ByteSizes.human(size) + ") at " + segment.path()
                     + "; it is removed when this writer exits");
             out.println("writer: each line you type becomes the message `shm reader " + name
                     + "` shows; `exit` or Ctrl-D ends");
-            exitCode = publishLines(view, out);
+            exitCode = publishLines(slot, out);
         }
         Runtime.getRuntime().removeShutdownHook(closeOnExit);
         out.println(SharedMemory.exists(name)
@@ -87,7 +97,7 @@ final class WriterCommand implements Callable<Integer> {
         return exitCode;
     }
 
-    private int publishLines(View view, PrintWriter out) throws IOException {
+    private int publishLines(SeqLock slot, PrintWriter out) throws IOException {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean prompt = Shm.interactive();
         int exitCode = ExitCodes.OK;
@@ -102,7 +112,7 @@ final class WriterCommand implements Callable<Integer> {
             }
             checkStillNamed();
             try {
-                MessageSlot.publish(view, line);
+                MessageSlot.publish(slot, line);
                 out.println("published \"" + line + "\"");
             } catch (IllegalArgumentException tooLong) {
                 Shm.report(spec.commandLine().getErr(), tooLong);

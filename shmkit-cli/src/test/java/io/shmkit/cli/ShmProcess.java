@@ -188,6 +188,11 @@ final class ShmProcess implements AutoCloseable {
         return "\n--- " + description + "\n--- stdout:\n" + stdout() + "--- stderr:\n" + stderr();
     }
 
+    /** Asks the process to end with SIGTERM, as {@code kill PID} does; {@link #awaitExit()} waits for it. */
+    void terminate() {
+        process.destroy();
+    }
+
     /** Kills the process if it still runs, and waits (bounded) until it is gone. */
     @Override
     public void close() {

@@ -127,6 +127,21 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** Every stdout line that arrived and no wait consumed yet, without waiting. */
+    public List<String> drain() {
+        List<String> out = new ArrayList<>();
+        String line;
+        while ((line = lines.poll()) != null) {
+            if (line.equals(EOF)) {
+                lines.add(EOF);
+                break;
+            }
+            seen.add(line);
+            out.add(line);
+        }
+        return out;
+    }
+
     /** Waits for a line starting with {@code prefix} and returns the rest of it. */
     public String awaitPrefix(String prefix) {
         return await(l -> l.startsWith(prefix), "a line starting with \"" + prefix + "\"").substring(prefix.length());

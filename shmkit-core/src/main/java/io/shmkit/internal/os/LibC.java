@@ -88,6 +88,10 @@ public final class LibC {
     public static final int EOWNERDEAD = 130;
 
     public static final long SYS_FUTEX = AARCH64 ? 98 : 202;
+    /** pidfd_open(2): the same number on every architecture (Linux 5.3+). */
+    public static final long SYS_PIDFD_OPEN = 434;
+    public static final int ENOSYS = 38;
+    public static final short POLLIN = 1;
     public static final int FUTEX_WAIT = 0;
     public static final int FUTEX_WAKE = 1;
     public static final int FUTEX_WAIT_BITSET = 9;
@@ -143,6 +147,16 @@ public final class LibC {
     private static final MethodHandle SYSCALL6 = capturing("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(1));
+    /** {@code syscall} without errno capture: for FUTEX_WAKE, whose errors nobody acts on, with no allocation. */
+    private static final MethodHandle SYSCALL6_NO_ERRNO = LINKER.downcallHandle(symbol("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL2 = capturing("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle POLL = capturing("poll",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle PREAD = capturing("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle KILL = capturing("kill",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle GETEUID = plain("geteuid", FunctionDescriptor.of(JAVA_INT));
@@ -401,6 +415,67 @@ public final class LibC {
             return r < 0 ? -errno(state) : r;
         } catch (Throwable t) {
             throw unexpected("futex", t);
+        }
+    }
+
+    /** Reads up to {@code length} bytes at {@code offset} of {@code fd}; returns what was read. */
+    public static byte[] pread(int fd, int length, long offset) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            MemorySegment buf = arena.allocate(Math.max(1, length));
+            long n = (long) PREAD.invokeExact(state, fd, buf, (long) length, offset);
+            if (n < 0) {
+                throw new ErrnoException("pread", errno(state));
+            }
+            return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("pread", t);
+        }
+    }
+
+    /**
+     * {@code FUTEX_WAKE} on a shared word, allocating nothing (unlike {@link #futex}): it sits on
+     * the release paths of the synchronization primitives. Returns how many were woken, or -1.
+     */
+    public static long futexWake(MemorySegment word, int count) {
+        try {
+            return (long) SYSCALL6_NO_ERRNO.invokeExact(SYS_FUTEX, word.address(), FUTEX_WAKE, count,
+                    MemorySegment.NULL, MemorySegment.NULL, 0);
+        } catch (Throwable t) {
+            throw unexpected("futex", t);
+        }
+    }
+
+    /** {@code pidfd_open(pid, 0)}: a close-on-exec descriptor referring to the process, or {@code -errno}. */
+    public static int pidfdOpen(int pid) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            long r = (long) SYSCALL2.invokeExact(state, SYS_PIDFD_OPEN, pid, 0);
+            return r < 0 ? -errno(state) : (int) r;
+        } catch (Throwable t) {
+            throw unexpected("pidfd_open", t);
+        }
+    }
+
+    /**
+     * Whether {@code fd} is readable now ({@code poll} with timeout 0): for a pidfd, whether the
+     * process has exited. Returns 1 readable, 0 not, or {@code -errno}.
+     */
+    public static int pollReadable(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            int r = (int) POLL.invokeExact(state, pfd, 1L, 0);
+            if (r < 0) {
+                return -errno(state);
+            }
+            return r > 0 && (pfd.get(ValueLayout.JAVA_SHORT, 6) & POLLIN) != 0 ? 1 : 0;
+        } catch (Throwable t) {
+            throw unexpected("poll", t);
         }
     }
 

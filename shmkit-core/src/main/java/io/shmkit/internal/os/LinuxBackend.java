@@ -573,13 +573,124 @@ final class LinuxBackend implements OsBackend {
 
     @Override
     public int wakeAddress(MemorySegment word, int count) {
-        long r = LibC.futex(word, LibC.FUTEX_WAKE, count, MemorySegment.NULL, 0);
+        long r = LibC.futexWake(word, count);
         return (int) Math.max(0, r);
     }
 
     @Override
     public boolean supportsCrossProcessWait() {
         return true;
+    }
+
+    @Override
+    public boolean mayBeAlive(int pid, int startTimeLow32) {
+        if (pid <= 0) {
+            return false;
+        }
+        // kill(pid, 0) is the cheap first answer: ESRCH means no process has the pid at all.
+        // EPERM (another user's process) still means it exists.
+        if (LibC.kill(pid, 0) == -LibC.ESRCH) {
+            return false;
+        }
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (NoSuchFileException gone) {
+            return false;
+        } catch (IOException | RuntimeException unreadable) {
+            return true; // e.g. /proc mounted with hidepid: do not take a live owner for dead
+        }
+        try {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return false; // a zombie: dead, only not yet reaped by its parent
+            }
+            long start = Long.parseLong(f[22 - 3]);
+            // A different start time means the pid now belongs to another process.
+            return (int) start == startTimeLow32;
+        } catch (RuntimeException unparsable) {
+            return true;
+        }
+    }
+
+    @Override
+    public ProcessWatch watch(int pid, int startTimeLow32) {
+        if (pid <= 0) {
+            return DEAD;
+        }
+        // Open the handle first, then check the start time: if the process with that pid is the
+        // one recorded now, the handle refers to it for good, whatever happens to the pid later.
+        int fd = LibC.pidfdOpen(pid);
+        if (fd == -LibC.ESRCH) {
+            return DEAD;
+        }
+        if (fd < 0) {
+            // No pidfd (ENOSYS before Linux 5.3, or refused): ask /proc every time.
+            return OsBackend.super.watch(pid, startTimeLow32);
+        }
+        if (!mayBeAlive(pid, startTimeLow32)) {
+            LibC.closeQuietly(fd);
+            return DEAD;
+        }
+        return new ProcessWatch() {
+            private boolean closed;
+
+            @Override
+            public boolean mayBeAlive() {
+                // A pidfd turns readable when its process exits (zombies included).
+                return closed || LibC.pollReadable(fd) != 1;
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    LibC.closeQuietly(fd);
+                }
+            }
+        };
+    }
+
+    private static final ProcessWatch DEAD = new ProcessWatch() {
+        @Override
+        public boolean mayBeAlive() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @Override
+    public byte[] peek(String name, int length) {
+        int fd;
+        try {
+            fd = LibC.open(objectPath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+        } catch (ErrnoException e) {
+            return null;
+        }
+        try {
+            if (!LibC.fstat(fd).isRegularFile()) {
+                return null;
+            }
+            return LibC.pread(fd, length, 0);
+        } catch (ErrnoException e) {
+            return null;
+        } finally {
+            LibC.closeQuietly(fd);
+        }
+    }
+
+    @Override
+    public long pidNamespaceId() {
+        try {
+            // "pid:[4026531836]"
+            String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     @Override

@@ -97,8 +97,69 @@ public interface OsBackend {
     /** Whether waiting on a word of shared memory works across processes on this platform. */
     boolean supportsCrossProcessWait();
 
+    /**
+     * The word at {@code word} (4 bytes, 4-byte aligned, inside a mapping of a shared segment) as
+     * something threads of any process can sleep on. {@code segmentName} and {@code offset} (of
+     * the word in that segment) identify it across processes where the platform cannot use the
+     * address (Windows); Linux and macOS wait on the address itself.
+     */
+    default WaitWord waitWord(MemorySegment word, String segmentName, long offset) {
+        return new WaitWord() {
+            @Override
+            public int await(int expected, long timeoutNanos) {
+                return waitOnAddress(word, expected, timeoutNanos);
+            }
+
+            @Override
+            public int wake(int count) {
+                return wakeAddress(word, count);
+            }
+        };
+    }
+
+    /**
+     * Whether the process {@code pid} whose start time (as {@link #processStartTime} reports it)
+     * had these low 32 bits may still be running. False only when certain that it ended: no
+     * process has that pid, the process with it is a zombie, or it started at another time (the
+     * pid was reused). True when it cannot tell (e.g. {@code /proc} is not readable), so that a
+     * live owner is never taken for dead. The common case costs one {@code kill(pid, 0)} and one
+     * read of {@code /proc/PID/stat}.
+     */
+    boolean mayBeAlive(int pid, int startTimeLow32);
+
+    /**
+     * A watch on the process {@code pid} whose start time had these low 32 bits, for asking
+     * {@link #mayBeAlive(int, int)} repeatedly at lower cost. The default asks it every time.
+     */
+    default ProcessWatch watch(int pid, int startTimeLow32) {
+        return new ProcessWatch() {
+            @Override
+            public boolean mayBeAlive() {
+                return OsBackend.this.mayBeAlive(pid, startTimeLow32);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    /**
+     * The first bytes (at most {@code length}) of a named object, read without becoming a holder
+     * and without mapping it, for inspection ({@code shm info}); null when there is none or it
+     * cannot be read. The bytes are a racy snapshot.
+     */
+    byte[] peek(String name, int length);
+
     /** This process's id. */
     int currentPid();
+
+    /**
+     * An identifier of this process's pid namespace (on Linux the inode of {@code /proc/self/ns/pid}),
+     * or 0 when unknown. Pids recorded in shared memory mean the same process only to processes of
+     * the same pid namespace.
+     */
+    long pidNamespaceId();
 
     /**
      * When a process started, in platform units that never repeat for a reused pid (on Linux,

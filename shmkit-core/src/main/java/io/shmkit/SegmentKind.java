@@ -1,0 +1,25 @@
+package io.shmkit;
+
+import java.util.Locale;
+
+/**
+ * What a segment holds, as its first bytes announce it: shmkit's named synchronization objects
+ * start with a magic number ({@code docs/sync.md}); anything else is plain data.
+ */
+public enum SegmentKind {
+    /** Plain bytes: no shmkit primitive at offset 0. */
+    DATA,
+    /** A {@link SharedMutex}. */
+    MUTEX,
+    /** A {@link SharedEvent}. */
+    EVENT,
+    /** A {@link SharedSemaphore}. */
+    SEMAPHORE,
+    /** A {@link SeqLock}. */
+    SEQLOCK;
+
+    /** @return the kind in lower case, as {@code shm ls} and {@code shm info} print it, e.g. "mutex" */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,164 @@
+package io.shmkit;
+
+import io.shmkit.internal.layout.EventDescriptor;
+import io.shmkit.testing.Checksummed;
+import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.NativePeers;
+import io.shmkit.testing.TestSegments;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A C program (test resource {@code interop/sync_peer.c}, C11 atomics and futex(2), no shmkit
+ * code) takes part through the documented layouts: proof that a C program can.
+ */
+class SyncInteropTest {
+
+    @TempDir
+    Path dir;
+
+    private final TestSegments names = new TestSegments();
+    private List<String> peer;
+
+    @BeforeEach
+    void compile() throws IOException {
+        peer = NativePeers.c("sync_peer.c", dir);
+    }
+
+    @AfterEach
+    void cleanup() throws IOException {
+        names.removeAll();
+    }
+
+    private ChildProcess c(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(peer);
+        cmd.addAll(List.of(args));
+        return ChildProcess.start(cmd);
+    }
+
+    @Test
+    void aCProgramSetsAnEventThatJavaWaitsOn() throws Exception {
+        String name = names.unique("cset");
+        try (SharedEvent e = SharedEvent.create(name, false); Segment s = SharedMemory.open(name); View v = s.map()) {
+            AtomicReference<Boolean> released = new AtomicReference<>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    released.set(e.await(Duration.ofSeconds(60)));
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (v.memory().get(ValueLayout.JAVA_INT, EventDescriptor.WAITERS_OFFSET) < 1) {
+                assertTrue(System.nanoTime() < deadline, "the Java waiter never slept");
+                LockSupport.parkNanos(100_000);
+            }
+            try (ChildProcess p = c("event-set", name)) {
+                assertEquals("SET", p.await(l -> true, "the C setter's report"));
+                p.waitForSuccess();
+            }
+            assertTrue(waiter.join(Duration.ofSeconds(60)));
+            assertEquals(Boolean.TRUE, released.get());
+            assertFalse(e.isSet(), "auto reset: the Java waiter consumed it");
+        }
+    }
+
+    @Test
+    void javaSetsAnEventThatACProgramWaitsOn() throws Exception {
+        String name = names.unique("cwait");
+        try (SharedEvent e = SharedEvent.create(name, true); Segment s = SharedMemory.open(name); View v = s.map();
+             ChildProcess p = c("event-wait", name, "60000")) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (v.memory().get(ValueLayout.JAVA_INT, EventDescriptor.WAITERS_OFFSET) < 1) {
+                assertTrue(System.nanoTime() < deadline, "the C waiter never slept");
+                LockSupport.parkNanos(100_000);
+            }
+            e.set();
+            assertEquals("SET", p.await(l -> true, "the C waiter's report"));
+            p.waitForSuccess();
+        }
+        String timed = names.unique("ctimeout");
+        try (SharedEvent e = SharedEvent.create(timed, true); ChildProcess p = c("event-wait", timed, "200")) {
+            assertEquals("TIMEOUT", p.await(l -> true, "the C waiter's report"));
+        }
+    }
+
+    @Test
+    void aCReaderNeverSeesATornValueWhileJavaWritesFlatOut() throws Exception {
+        String name = names.unique("cseq");
+        try (SeqLock lock = SeqLock.create(name, 1024)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                Random random = new Random(7);
+                byte[][] values = new byte[32][];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = Checksummed.make(random, lock.capacity());
+                }
+                for (int n = 0; !stop.get(); n++) {
+                    lock.write(values[n & 31]);
+                }
+            });
+            try (ChildProcess p = c("seqlock-read", name, "1000")) {
+                String line = p.awaitPrefix("READS ");
+                p.waitForSuccess();
+                System.out.println("C seqlock reader: READS " + line);
+                String[] f = line.split(" ");
+                assertEquals("0", f[2], "torn values seen by C: " + line);
+                assertTrue(Long.parseLong(f[0]) > 1000, line);
+                assertTrue(Long.parseLong(f[4]) > 1, "the value changed under the reader: " + line);
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+        }
+    }
+
+    @Test
+    void aCProgramHoldsTheMutexAndJavaTakesOverWhenItIsKilled() throws Exception {
+        String name = names.unique("cmutex");
+        try (SharedMutex m = SharedMutex.create(name)) {
+            try (ChildProcess p = c("mutex-hold", name)) {
+                p.awaitPrefix("LOCKED");
+                assertEquals(p.pid(), m.ownerPid());
+                assertFalse(m.tryLock(Duration.ofMillis(50)), "C holds it");
+                // a Java waiter sleeping in the kernel is woken by C's unlock
+                AtomicReference<Boolean> died = new AtomicReference<>();
+                Thread waiter = Thread.ofPlatform().start(() -> {
+                    try (SharedMutex.Guard g = m.lock()) {
+                        died.set(g.ownerDied());
+                    }
+                });
+                p.send("unlock");
+                p.awaitPrefix("UNLOCKED");
+                assertTrue(waiter.join(Duration.ofSeconds(60)));
+                assertEquals(Boolean.FALSE, died.get());
+            }
+            try (ChildProcess p = c("mutex-hold", name)) {
+                p.awaitPrefix("LOCKED");
+                p.kill();
+                try (SharedMutex.Guard g = m.lock()) {
+                    assertTrue(g.ownerDied(), "a C owner killed with SIGKILL is detected too");
+                    g.markConsistent();
+                }
+            }
+        }
+    }
+}

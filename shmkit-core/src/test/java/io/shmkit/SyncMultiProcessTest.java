@@ -1,0 +1,363 @@
+package io.shmkit;
+
+import io.shmkit.internal.layout.EventDescriptor;
+import io.shmkit.testing.Checksummed;
+import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.SyncPeer;
+import io.shmkit.testing.TestSegments;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The synchronization primitives between real processes: child JVMs, each killed at will. */
+class SyncMultiProcessTest {
+
+    private final TestSegments names = new TestSegments();
+    private final List<ChildProcess> children = new ArrayList<>();
+
+    @AfterEach
+    void cleanup() throws IOException {
+        for (ChildProcess c : children) {
+            c.close();
+        }
+        names.removeAll();
+    }
+
+    private ChildProcess peer(String... args) throws IOException {
+        ChildProcess p = ChildProcess.java(SyncPeer.class, args);
+        children.add(p);
+        return p;
+    }
+
+    /** Waits, bounded, until a condition on shared memory holds; polls with short parks. */
+    private static void awaitCondition(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + ChildProcess.TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            LockSupport.parkNanos(200_000);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Mutex
+
+    @Test
+    void processesTimesThreadsTimesIncrementsOfAPlainCounterAreExact() throws Exception {
+        int processes = 3;
+        int threads = 4;
+        int increments = 2500;
+        String name = names.unique("counter");
+        try (Segment seg = SharedMemory.create(name, 4096); View v = seg.map()) {
+            SharedMutex.initialize(v, 0);
+            List<ChildProcess> ps = new ArrayList<>();
+            for (int i = 0; i < processes; i++) {
+                ps.add(peer("count", name, Integer.toString(threads), Integer.toString(increments)));
+            }
+            for (ChildProcess p : ps) {
+                p.awaitPrefix("DONE");
+                p.waitForSuccess();
+            }
+            assertEquals((long) processes * threads * increments, v.memory().get(ValueLayout.JAVA_LONG, 64));
+            assertFalse(SharedMutex.attach(v, 0).isLocked());
+        }
+    }
+
+    @Test
+    void aHolderKilledWithSigkillIsDetectedAndTheWaiterIsTold() throws Exception {
+        String name = names.unique("killed");
+        try (SharedMutex m = SharedMutex.create(name)) {
+            ChildProcess holder = peer("hold", name);
+            holder.awaitPrefix("LOCKED");
+            ChildProcess waiter = peer("acquire", name);
+            waiter.awaitPrefix("WAITING");
+            assertEquals(holder.pid(), m.ownerPid());
+            holder.kill();
+            long dead = System.nanoTime();
+            String acquired = waiter.awaitPrefix("ACQUIRED ");
+            long ms = (System.nanoTime() - dead) / 1_000_000;
+            assertTrue(acquired.startsWith("ownerDied=true"), acquired);
+            waiter.awaitPrefix("DONE");
+            waiter.waitForSuccess();
+            System.out.println("takeover after SIGKILL: " + ms + " ms (target < 100 ms)");
+            assertTrue(ms < 2000, "a waiter took over " + ms + " ms after the death");
+            assertTrue(m.isConsistent(), "the waiter repaired it");
+            assertEquals(1, m.abandonCount());
+            assertEquals(holder.pid(), m.lastDeadOwnerPid());
+            assertTrue(m.tryLock(), "and the system goes on");
+            m.unlock();
+        }
+    }
+
+    @Test
+    void anOrderlyUnlockWakesAWaiterInAnotherProcess() throws Exception {
+        String name = names.unique("handoff");
+        try (SharedMutex m = SharedMutex.create(name)) {
+            m.lock();
+            ChildProcess waiter = peer("acquire", name);
+            waiter.awaitPrefix("WAITING");
+            m.unlock();
+            assertTrue(waiter.awaitPrefix("ACQUIRED ").startsWith("ownerDied=false"));
+            waiter.waitForSuccess();
+        }
+    }
+
+    @Test
+    void killedAtRandomPointsRepeatedlyTheLockNeverHangsOrLies() throws Exception {
+        killLoop(20, 0x5eed);
+    }
+
+    @Test
+    @Tag("soak")
+    void soakKilledAtRandomPoints() throws Exception {
+        killLoop(300, System.nanoTime());
+    }
+
+    /**
+     * Two hammering processes at a time; each round one of them is killed with SIGKILL at a random
+     * point (often while it holds the lock, half-way through an update), a new one starts, and the
+     * work must go on. Whoever finds the data half-updated must have been told the owner died.
+     */
+    private void killLoop(int iterations, long seed) throws Exception {
+        String name = names.unique("killloop");
+        Random random = new Random(seed);
+        List<String> reports = new ArrayList<>();
+        int killedInside = 0;
+        try (Segment seg = SharedMemory.create(name, 4096); View v = seg.map()) {
+            SharedMutex m = SharedMutex.initialize(v, 0);
+            List<ChildProcess> live = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                live.add(hammer(name));
+            }
+            for (int i = 0; i < iterations; i++) {
+                ChildProcess victim = live.remove(random.nextInt(live.size()));
+                long target = a(v) + 1 + random.nextInt(60);
+                awaitCondition(() -> a(v) >= target, "the hammers make progress (round " + i + ", seed " + seed + ")");
+                victim.kill();
+                if (v.memory().get(ValueLayout.JAVA_LONG, SyncPeer.INSIDE) == victim.pid()) {
+                    killedInside++;
+                }
+                reports.addAll(victim.drain());
+                live.add(hammer(name));
+                long atKill = a(v);
+                awaitCondition(() -> a(v) > atKill + 1, "the work goes on after kill " + i + " (seed " + seed + ")");
+            }
+            for (ChildProcess c : live) {
+                c.kill();
+                reports.addAll(c.drain());
+            }
+            try (SharedMutex.Guard g = m.lock()) {
+                if (g.ownerDied()) {
+                    reports.add("OWNER_DIED (the test, at the end)");
+                    v.memory().set(ValueLayout.JAVA_LONG, SyncPeer.B, a(v));
+                    g.markConsistent();
+                }
+                assertEquals(a(v), v.memory().get(ValueLayout.JAVA_LONG, SyncPeer.B));
+            }
+            List<String> violations = reports.stream().filter(l -> l.startsWith("VIOLATION")).toList();
+            long told = reports.stream().filter(l -> l.startsWith("OWNER_DIED")).count();
+            System.out.println("kill loop: " + iterations + " kills, " + killedInside + " inside the critical"
+                    + " section, " + m.abandonCount() + " takeovers, " + told + " reports, counter " + a(v));
+            assertTrue(violations.isEmpty(), violations.toString());
+            assertTrue(killedInside > 0, "some kills hit the critical section (seed " + seed + ")");
+            assertTrue(m.abandonCount() >= killedInside, "every death inside led to a takeover");
+            assertTrue(m.abandonCount() <= iterations + 2, "takeovers only after deaths");
+            assertTrue(told >= 1 && told <= m.abandonCount(), told + " reports, " + m.abandonCount() + " takeovers");
+        }
+    }
+
+    private ChildProcess hammer(String name) throws IOException {
+        ChildProcess p = peer("hammer", name);
+        p.awaitPrefix("READY");
+        return p;
+    }
+
+    private static long a(View v) {
+        return v.memory().get(ValueLayout.JAVA_LONG, SyncPeer.A);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Events
+
+    private static int sleepers(SharedEvent e, View v) {
+        return v.memory().get(ValueLayout.JAVA_INT, EventDescriptor.WAITERS_OFFSET);
+    }
+
+    @Test
+    void aManualResetEventWakesWaitersInOtherProcesses() throws Exception {
+        String name = names.unique("manualx");
+        try (SharedEvent e = SharedEvent.create(name, true); Segment s = SharedMemory.open(name); View v = s.map()) {
+            ChildProcess a = peer("await", name, "60000");
+            ChildProcess b = peer("await", name, "60000");
+            a.awaitPrefix("WAITING");
+            b.awaitPrefix("WAITING");
+            awaitCondition(() -> sleepers(e, v) == 2, "both children sleep on the event");
+            e.set();
+            assertTrue(a.awaitPrefix("").startsWith("SET"));
+            assertTrue(b.awaitPrefix("").startsWith("SET"));
+            a.waitForSuccess();
+            b.waitForSuccess();
+        }
+    }
+
+    @Test
+    void anAutoResetEventReleasesOneProcessPerSet() throws Exception {
+        String name = names.unique("autox");
+        try (SharedEvent e = SharedEvent.create(name, false); Segment s = SharedMemory.open(name); View v = s.map()) {
+            ChildProcess a = peer("await", name, "60000");
+            ChildProcess b = peer("await", name, "60000");
+            a.awaitPrefix("WAITING");
+            b.awaitPrefix("WAITING");
+            awaitCondition(() -> sleepers(e, v) == 2, "both children sleep on the event");
+            e.set();
+            awaitCondition(() -> sleepers(e, v) == 1, "one child released");
+            assertFalse(e.isSet(), "the released child reset it");
+            e.set();
+            awaitCondition(() -> sleepers(e, v) == 0, "the other child released");
+            assertFalse(e.isSet());
+            assertTrue(a.awaitPrefix("").startsWith("SET"));
+            assertTrue(b.awaitPrefix("").startsWith("SET"));
+            a.waitForSuccess();
+            b.waitForSuccess();
+        }
+    }
+
+    @Test
+    void timeoutsAndInterruptsAreHonouredInOtherProcesses() throws Exception {
+        String name = names.unique("timeoutx");
+        try (SharedEvent e = SharedEvent.create(name, true)) {
+            ChildProcess timed = peer("await", name, "300");
+            String result = timed.await(l -> l.startsWith("TIMEOUT") || l.startsWith("SET"), "the timed wait's end");
+            assertTrue(result.startsWith("TIMEOUT"), result);
+            long ms = Long.parseLong(result.split(" ")[1]);
+            assertTrue(ms >= 300 && ms < 5000, "waited " + ms + " ms for a 300 ms timeout");
+
+            ChildProcess interrupted = peer("await-interruptibly", name);
+            interrupted.awaitPrefix("WAITING");
+            interrupted.send("interrupt");
+            assertEquals("INTERRUPTED", interrupted.await(l -> true, "the interrupted wait's end"));
+            interrupted.waitForSuccess();
+            assertFalse(e.isSet());
+        }
+    }
+
+    /** CPU time (user + system) of the calling thread, in clock ticks (10 ms on Linux). */
+    private static long threadCpuTicks() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/thread-self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void anIdleWaiterUsesAlmostNoCpu() throws Exception {
+        String name = names.unique("idle");
+        try (SharedMutex m = SharedMutex.create(name);
+             SharedEvent e = SharedEvent.create(names.unique("idleev"), true)) {
+            ChildProcess holder = peer("hold", name);
+            holder.awaitPrefix("LOCKED");
+            long[] ticks = {-1, -1};
+            Thread mutexWaiter = Thread.ofPlatform().start(() -> {
+                try {
+                    long before = threadCpuTicks();
+                    assertFalse(m.tryLock(java.time.Duration.ofSeconds(2)));
+                    ticks[0] = threadCpuTicks() - before;
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread eventWaiter = Thread.ofPlatform().start(() -> {
+                try {
+                    long before = threadCpuTicks();
+                    assertFalse(e.await(java.time.Duration.ofSeconds(2)));
+                    ticks[1] = threadCpuTicks() - before;
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(mutexWaiter.join(java.time.Duration.ofSeconds(60)));
+            assertTrue(eventWaiter.join(java.time.Duration.ofSeconds(60)));
+            System.out.println("CPU time of two seconds of waiting, in 10 ms ticks: mutex (owner alive in another"
+                    + " process) " + ticks[0] + ", event " + ticks[1]);
+            // 2 s of spinning would be 200 ticks; sleeping in slices with liveness checks costs a few
+            assertTrue(ticks[0] >= 0 && ticks[0] <= 20, "mutex waiter used " + ticks[0] + " ticks");
+            assertTrue(ticks[1] >= 0 && ticks[1] <= 20, "event waiter used " + ticks[1] + " ticks");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Semaphore
+
+    @Test
+    void aSemaphoreBoundsHowManyProcessesAreInside() throws Exception {
+        String sem = names.unique("sem");
+        String data = names.unique("semdata");
+        try (SharedSemaphore s = SharedSemaphore.create(sem, 2, 2); Segment seg = SharedMemory.create(data, 4096);
+             View v = seg.map()) {
+            List<ChildProcess> ps = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ps.add(peer("permits", sem, data, "400"));
+            }
+            for (ChildProcess p : ps) {
+                p.awaitPrefix("DONE");
+                p.waitForSuccess();
+            }
+            long most = v.memory().get(ValueLayout.JAVA_LONG, 8);
+            assertTrue(most >= 1 && most <= 2, "at most 2 processes inside at once, saw " + most);
+            assertEquals(0, v.memory().get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(2, s.availablePermits(), "every permit came back");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // SeqLock
+
+    @Test
+    void readersInOtherProcessesNeverSeeATornValueWhileAWriterWritesFlatOut() throws Exception {
+        String name = names.unique("seqx");
+        try (SeqLock lock = SeqLock.create(name, 2048)) {
+            ChildProcess writer = peer("seqwrite", name);
+            writer.awaitPrefix("WRITING");
+            ChildProcess reader = peer("seqread", name, "1500");
+            // and this JVM reads too, meanwhile
+            byte[] buf = new byte[lock.capacity()];
+            long reads = 0;
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1000);
+            long firstVersion = lock.version();
+            while (System.nanoTime() < end) {
+                int n = lock.read(buf);
+                String problem = Checksummed.problem(buf, n);
+                assertEquals(null, problem, "read #" + reads);
+                reads++;
+            }
+            String line = reader.awaitPrefix("READS ");
+            writer.send("stop");
+            String writes = writer.awaitPrefix("WRITES ");
+            writer.waitForSuccess();
+            reader.waitForSuccess();
+            System.out.println("seqlock: writer " + writes + " writes; child reader " + line + "; this JVM " + reads
+                    + " reads over " + (lock.version() - firstVersion) + " versions");
+            String[] f = line.split(" ");
+            assertEquals("0", f[2], "torn values in the child reader: " + line);
+            assertTrue(Long.parseLong(f[0]) > 1000 && Long.parseLong(f[4]) > 10, line);
+            assertTrue(lock.version() - firstVersion > 1000, "the writer wrote flat out");
+        }
+    }
+}
