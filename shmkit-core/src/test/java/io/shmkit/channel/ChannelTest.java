@@ -248,6 +248,18 @@ class ChannelTest {
     }
 
     @Test
+    void infoRecognisesChannels() throws IOException {
+        String name = names.unique("info");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, SMALL)) {
+            io.shmkit.SegmentInfo info = SharedMemory.info(name).orElseThrow();
+            assertEquals(io.shmkit.SegmentKind.CHANNEL, info.kind());
+            assertEquals("publish-subscribe", info.state().get("channelKind"));
+            assertEquals(4096L, info.state().get("capacity"));
+            assertTrue(info.stateSummary().startsWith("publish-subscribe channel"), info.stateSummary());
+        }
+    }
+
+    @Test
     void segmentsThatAreNotChannelsAreRefused() throws IOException {
         String plain = names.unique("plain");
         try (Segment s = SharedMemory.create(plain, 8192); View v = s.map()) {

@@ -25,7 +25,7 @@ public final class Inspector {
     /**
      * What the first bytes of a segment hold.
      *
-     * @param kind "mutex", "event", "semaphore", "seqlock", or null for plain data
+     * @param kind "mutex", "event", "semaphore", "seqlock", "channel", or null for plain data
      * @param state named values describing the state (empty for plain data); "problem" when the
      *              bytes are not valid
      * @param summary the state in words, e.g. "locked by pid 1234 (alive)"; empty for plain data
@@ -39,6 +39,10 @@ public final class Inspector {
             return new Description(null, Map.of(), "");
         }
         ByteBuffer b = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        if (head.length >= ChannelDescriptor.CLEAN_POSITION_OFFSET && b.getLong(0) == ChannelDescriptor.MAGIC) {
+            Map<String, Object> state = new LinkedHashMap<>();
+            return new Description("channel", Collections.unmodifiableMap(state), channel(b, segmentSize, state));
+        }
         int magic = b.getInt(0);
         String kind = HeaderDescriptor.kindOf(magic);
         if (kind == null) {
@@ -59,6 +63,28 @@ public final class Inspector {
             };
         }
         return new Description(kind, Collections.unmodifiableMap(state), summary);
+    }
+
+    /** A channel's header (participants lie beyond the bytes inspected: {@code shm stat} shows them). */
+    private static String channel(ByteBuffer b, long segmentSize, Map<String, Object> state) {
+        int version = b.getInt((int) ChannelDescriptor.VERSION_OFFSET);
+        state.put("layoutVersion", version);
+        if (version != ChannelDescriptor.VERSION) {
+            return problem(state, "channel layout version " + version + ", this shmkit reads version "
+                    + ChannelDescriptor.VERSION);
+        }
+        int kind = b.getInt((int) ChannelDescriptor.KIND_OFFSET);
+        long capacity = b.getLong((int) ChannelDescriptor.CAPACITY_OFFSET);
+        long tail = b.getLong((int) ChannelDescriptor.TAIL_OFFSET);
+        state.put("channelKind", ChannelDescriptor.kindName(kind));
+        state.put("capacity", capacity);
+        state.put("maxMessageLength", b.getInt((int) ChannelDescriptor.MAX_MESSAGE_LENGTH_OFFSET));
+        state.put("tail", tail);
+        if (capacity <= 0 || capacity > segmentSize) {
+            return problem(state, "capacity " + capacity + " does not fit a segment of " + segmentSize + " bytes");
+        }
+        return ChannelDescriptor.kindName(kind) + " channel, " + capacity + "-byte ring, " + tail
+                + " bytes written (shm stat shows its participants)";
     }
 
     private static String problem(Map<String, Object> state, String problem) {
