@@ -46,8 +46,15 @@ class JsonTest {
     }
 
     @Test
+    void writesDoublesAndNullForWhatJsonCannotHold() {
+        assertEquals("[1.5,0.0,-2.25,1.0E10,null,null]", Json.write(List.of(1.5, 0.0, -2.25, 1e10,
+                Double.NaN, Double.POSITIVE_INFINITY)));
+        assertEquals(Arrays.asList(1.5, 1.0E10, null), MiniJson.parse(Json.write(List.of(1.5, 1e10, Double.NaN))));
+    }
+
+    @Test
     void refusesTypesItCannotWrite() {
-        assertThrows(IllegalArgumentException.class, () -> Json.write(1.5));
+        assertThrows(IllegalArgumentException.class, () -> Json.write(1.5f));
         assertThrows(IllegalArgumentException.class, () -> Json.write(Arrays.asList(new Object())));
     }
 }
