@@ -11,6 +11,8 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -18,7 +20,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "info",
         description = "Show everything known of a segment: where the OS keeps it, size, owner, permissions, "
-            + "lifetime, and the pids of the processes holding it open through shmkit.")
+            + "lifetime, the pids of the processes holding it open through shmkit, and whether it is a channel "
+            + "(see `shm stat`).")
 final class InfoCommand implements Callable<Integer> {
 
     @Spec
@@ -39,8 +42,11 @@ final class InfoCommand implements Callable<Integer> {
         SegmentInfo info = SharedMemory.info(name).orElseThrow(() -> new NoSuchFileException(name, null,
                 "no shared memory segment with this name (" + SharedMemory.osPath(name) + ")"));
         PrintWriter out = spec.commandLine().getOut();
+        Optional<ChannelHeader> channel = ChannelHeader.peek(info);
         if (json.enabled()) {
-            out.println(Json.write(SegmentFormat.json(info)));
+            Map<String, Object> o = SegmentFormat.json(info);
+            o.put("channel", channel.map(ChannelHeader::json).orElse(null));
+            out.println(Json.write(o));
             return ExitCodes.OK;
         }
         out.println("name:         " + info.name());
@@ -51,6 +57,8 @@ final class InfoCommand implements Callable<Integer> {
         out.println("lifetime:     " + SegmentFormat.lifetimeExplained(info));
         out.println("created by:   " + (info.managed() ? "shmkit" : "another program (C, Python, ...)"));
         out.println("holders:      " + SegmentFormat.holders(info));
+        channel.ifPresent(c -> out.println("channel:      " + c.describe() + " (`shm stat " + info.name()
+                + "` shows it)"));
         return ExitCodes.OK;
     }
 }
