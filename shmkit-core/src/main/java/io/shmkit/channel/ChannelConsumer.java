@@ -160,44 +160,49 @@ public final class ChannelConsumer implements AutoCloseable {
         long pos = position;
         int count = 0;
         boolean advanced = false;
-        while (count < limit) {
-            long index = pos & mask;
-            // SYNC POINT: acquire load of the header; pairs with the producer's release store (or
-            // CAS) that published the record, so the payload read below is complete.
-            long h = (long) LONG.getAcquire(data, index);
-            int length = RecordDescriptor.length(h);
-            if (length <= 0) {
-                if (!advanced) {
-                    idle(pos, h);
+        // finally: a handler that throws leaves its own message unconsumed, but the messages before
+        // it were committed, so they must be counted (and waiting producers woken) all the same.
+        try {
+            while (count < limit) {
+                long index = pos & mask;
+                // SYNC POINT: acquire load of the header; pairs with the producer's release store (or
+                // CAS) that published the record, so the payload read below is complete.
+                long h = (long) LONG.getAcquire(data, index);
+                int length = RecordDescriptor.length(h);
+                if (length <= 0) {
+                    if (!advanced) {
+                        idle(pos, h);
+                    }
+                    break;
                 }
-                break;
-            }
-            int type = RecordDescriptor.type(h);
-            if (length < HEADER_LENGTH || length > capacity - index) {
-                throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
-            }
-            if (type != PADDING_TYPE) {
-                if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
-                    throw corrupted(pos, h, "a type id or length no producer could write");
+                int type = RecordDescriptor.type(h);
+                if (length < HEADER_LENGTH || length > capacity - index) {
+                    throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
                 }
-                message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
-                handler.onMessage(message);
-                count++;
+                if (type != PADDING_TYPE) {
+                    if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
+                        throw corrupted(pos, h, "a type id or length no producer could write");
+                    }
+                    message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
+                    handler.onMessage(message);
+                    count++;
+                }
+                long aligned = RecordDescriptor.aligned(length);
+                if (manyToOne) {
+                    // Producers claim space by CAS from zero: give it back zeroed.
+                    data.asSlice(index, aligned).fill((byte) 0);
+                }
+                pos += aligned;
+                position = pos;
+                advanced = true;
+                // SYNC POINT: release store of the position commits the message; producers read it
+                // with an acquire load before reusing the space.
+                LONG.setRelease(header, slot + POSITION_OFFSET, pos);
             }
-            long aligned = RecordDescriptor.aligned(length);
-            if (manyToOne) {
-                // Producers claim space by CAS from zero: give it back zeroed.
-                data.asSlice(index, aligned).fill((byte) 0);
+        } finally {
+            if (advanced) {
+                afterProgress(count);
             }
-            pos += aligned;
-            position = pos;
-            advanced = true;
-            // SYNC POINT: release store of the position commits the message; producers read it
-            // with an acquire load before reusing the space.
-            LONG.setRelease(header, slot + POSITION_OFFSET, pos);
-        }
-        if (advanced) {
-            afterProgress(count);
         }
         return count;
     }

@@ -229,6 +229,34 @@ class ChannelTest {
     }
 
     @Test
+    void aHandlerThatThrowsLeavesItsMessageButTheOnesBeforeItAreCounted() throws IOException {
+        try (Channel ch = Channel.create(names.unique("throw"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelProducer out = ch.producer(); ChannelConsumer in = ch.consumer()) {
+            for (int i = 0; i < 3; i++) {
+                assertTrue(out.offer(0, new byte[] {(byte) i}));
+            }
+            List<Integer> seen = new ArrayList<>();
+            MessageHandler failsOnTheLast = m -> {
+                if (m.bytes()[0] == 2) {
+                    throw new IllegalStateException("handler fails");
+                }
+                seen.add((int) m.bytes()[0]);
+            };
+            assertThrows(IllegalStateException.class, () -> in.poll(failsOnTheLast, 10));
+            assertEquals(List.of(0, 1), seen);
+            assertEquals(2, consumerMessages(ch), "the two messages handled count as consumed");
+            assertEquals(1, in.poll(m -> seen.add((int) m.bytes()[0]), 10), "the failed one comes again");
+            assertEquals(List.of(0, 1, 2), seen);
+            assertEquals(3, consumerMessages(ch));
+        }
+    }
+
+    private static long consumerMessages(Channel ch) {
+        return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst()
+                .orElseThrow().messages();
+    }
+
+    @Test
     void waitingIsInterruptible() throws Exception {
         try (Channel ch = Channel.create(names.unique("intr"), ChannelKind.ONE_TO_ONE, SMALL);
              ChannelConsumer in = ch.consumer()) {
