@@ -46,10 +46,13 @@ final class ChannelOpening {
                 + "--subscriber`).")
     private ChannelKind kind;
 
-    @Option(names = "--capacity", paramLabel = "SIZE", defaultValue = "1M", converter = CapacityConverter.class,
+    /** The ring of a new channel when --capacity does not say: messages up to 128 KiB, or many small ones. */
+    private static final long DEFAULT_CAPACITY = 1 << 20;
+
+    @Option(names = "--capacity", paramLabel = "SIZE", converter = CapacityConverter.class,
             description = "The ring size of a new channel: a power of two from 4K to 1G (messages may be up to an "
-                + "eighth of it). Default: ${DEFAULT-VALUE}.")
-    private long capacity;
+                + "eighth of it). When the channel exists it must have this size. Default: 1M.")
+    private Long capacity;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "600", converter = Permissions.class,
             description = "Permission bits of a new channel, in octal; other users' senders and receivers need "
@@ -89,7 +92,7 @@ final class ChannelOpening {
         long pause = 1_000_000;
         while (true) {
             try {
-                return checkKind(Channel.open(name, openOptions()));
+                return checkAsked(Channel.open(name, openOptions()));
             } catch (NoSuchFileException missing) {
                 if (!noCreate) {
                     try {
@@ -111,12 +114,20 @@ final class ChannelOpening {
         }
     }
 
-    private Channel checkKind(Channel channel) {
+    /** An existing channel must be what the options ask for: better an error than a silent difference. */
+    private Channel checkAsked(Channel channel) {
+        String mismatch = null;
         if (kind != null && channel.kind() != kind) {
+            mismatch = "is " + channel.kind().label() + ", not " + kind.label() + " (--kind)";
+        } else if (capacity != null && channel.capacity() != capacity) {
+            mismatch = "has a " + ByteSizes.human(channel.capacity()) + " ring, not " + ByteSizes.human(capacity)
+                    + " (--capacity)";
+        }
+        if (mismatch != null) {
             channel.close();
-            throw new IllegalStateException("channel \"" + channel.name() + "\" is " + channel.kind().label()
-                    + ", not " + kind.label() + " (--kind): leave out --kind to use it as it is, or remove it with "
-                    + "`shm rm " + channel.name() + "` to make a new one");
+            throw new IllegalStateException("channel \"" + channel.name() + "\" " + mismatch + ": leave the option "
+                    + "out to use the channel as it is, or remove it with `shm rm " + channel.name()
+                    + "` to make a new one");
         }
         return channel;
     }
@@ -128,7 +139,8 @@ final class ChannelOpening {
     /** Persistent: the command that creates a channel exits, and the channel must outlive it. */
     private ChannelOptions createOptions() {
         SegmentOptions segment = SegmentOptions.defaults().permissions(mode).lifetime(Lifetime.PERSISTENT);
-        return ChannelOptions.defaults().capacity(capacity).segmentOptions(segment);
+        return ChannelOptions.defaults().capacity(capacity != null ? capacity : DEFAULT_CAPACITY)
+                .segmentOptions(segment);
     }
 
     /** Converts {@code --kind} values: the kinds' labels, in any case, or the enum names. */
