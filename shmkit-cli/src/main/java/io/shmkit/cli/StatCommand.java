@@ -72,6 +72,10 @@ final class StatCommand implements Callable<Integer> {
     @Option(names = {"-n", "--count"}, paramLabel = "N", description = "With --watch: stop after N refreshes.")
     private Integer count;
 
+    @Option(names = {"-a", "--all"}, description = "List the senders and anonymous subscribers that left too (--json "
+            + "always lists every participant).")
+    private boolean all;
+
     @Mixin
     private JsonOption json;
 
@@ -199,8 +203,10 @@ final class StatCommand implements Callable<Integer> {
         b.append("lag:           ").append(lag).append(" bytes (").append(percent(lag, s.capacity()))
                 .append(" of the ring) ").append(s.kind() == ChannelKind.PUBLISH_SUBSCRIBE
                         ? "behind the slowest live subscriber\n" : "sent and not received yet\n");
-        List<Participant> participants = s.participants();
-        b.append("participants:  ").append(participants.isEmpty() ? "none yet" : participants.size()).append('\n');
+        List<Participant> participants = s.participants().stream().filter(p -> all || !past(p)).toList();
+        int hidden = s.participants().size() - participants.size();
+        b.append("participants:  ").append(s.participants().isEmpty() ? "none yet" : participants.size() + " shown")
+                .append(hidden == 0 ? "" : ", and " + hidden + " that left (--all shows them)").append('\n');
         if (!participants.isEmpty()) {
             b.append(String.format(Locale.ROOT, "  %-10s %4s %-8s %8s %-5s %9s %12s %10s %10s %9s  %s%n",
                     "ROLE", "SLOT", "STATE", "PID", "ALIVE", "HEARTBEAT", "POSITION", "LAG", "MESSAGES", "MSG/S",
@@ -231,6 +237,17 @@ final class StatCommand implements Callable<Integer> {
         // A consumer slot never used is not listed; its position is still 0.
         return s.participants().stream().filter(p -> p.role().equals("consumer")).mapToLong(Participant::lag)
                 .findFirst().orElse(s.tail());
+    }
+
+    /**
+     * A slot whose participant left and that nobody comes back to: each {@code shm send} takes a
+     * producer slot of its own (64 in a many-to-one channel), so a channel in use for a while has
+     * many of these, which would bury the live ones. A consumer's slot always counts (the next
+     * consumer resumes at its position), and so does a named subscriber's.
+     */
+    private static boolean past(Participant p) {
+        boolean left = p.state().equals("closed") || p.state().equals("dead");
+        return left && (p.role().equals("producer") || p.role().equals("subscriber") && p.subscriberName().isEmpty());
     }
 
     /** Rates to a thousandth: more digits would be noise. */

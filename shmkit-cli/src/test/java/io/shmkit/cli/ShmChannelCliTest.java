@@ -268,8 +268,11 @@ class ShmChannelCliTest {
         assertTrue(out.contains("lag:           0 bytes"), text.diagnostics());
         assertTrue(out.lines().anyMatch(l -> l.matches(" +consumer +0 active +" + live.pid() + " yes .* 48 +0 +3 .*")),
                 text.diagnostics());
-        assertTrue(out.lines().anyMatch(l -> l.matches(" +producer +0 closed +\\d+ no .* - +- +3 .*")),
-                text.diagnostics());
+        assertTrue(out.contains("participants:  1 shown, and 1 that left (--all shows them)\n"), text.diagnostics());
+        ShmProcess all = run("stat", name, "--all");
+        assertExit(0, all);
+        assertTrue(all.stdout().lines().anyMatch(l -> l.matches(" +producer +0 closed +\\d+ no .* - +- +3 .*")),
+                all.diagnostics());
         assertTrue(out.matches("(?s).*rates: +[0-9.]+ msg/s, .*/s \\(over \\d+ms\\).*"), text.diagnostics());
 
         ShmProcess info = run("info", name);
