@@ -1,5 +1,6 @@
 package io.shmkit.cli;
 
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -66,7 +67,8 @@ final class Json {
             case Integer n -> out.append(n.intValue());
             case Short n -> out.append(n.shortValue());
             case Byte n -> out.append(n.byteValue());
-            case Double d -> out.append(Double.isFinite(d) ? d.toString() : "null");
+            // Plain digits: 12699700.951 reads better than Java's 1.2699700951E7 (both are JSON).
+            case Double d -> out.append(Double.isFinite(d) ? BigDecimal.valueOf(d).toPlainString() : "null");
             case Boolean b -> out.append(b.booleanValue());
             case Enum<?> e -> appendString(out, e.name());
             default -> throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());

@@ -51,7 +51,11 @@ final class StatCommand implements Callable<Integer> {
     /** A single stat measures rates over this long; so does the first refresh of --watch, to show up soon. */
     private static final Duration SHORT_SAMPLE = Duration.ofMillis(200);
     private static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
-    private static final String CLEAR_SCREEN = "\033[H\033[2J";
+    /** Cursor home: each view is written over the last one, which is less jumpy than clearing first. */
+    private static final String HOME = "\033[H";
+    /** Clears the rest of a line, or (at the end of the view) the rest of the screen, of the view before. */
+    private static final String CLEAR_LINE_END = "\033[K";
+    private static final String CLEAR_SCREEN_END = "\033[J";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
             .withZone(ZoneId.systemDefault());
 
@@ -105,9 +109,7 @@ final class StatCommand implements Callable<Integer> {
         for (int refresh = 0; count == null || refresh < count; refresh++) {
             Thread.sleep(refresh == 0 && every.compareTo(SHORT_SAMPLE) > 0 ? SHORT_SAMPLE : every);
             Sample current = sample();
-            if (inPlace) {
-                spec.commandLine().getOut().print(CLEAR_SCREEN);
-            } else if (refresh > 0 && !json.enabled()) {
+            if (!inPlace && refresh > 0 && !json.enabled()) {
                 spec.commandLine().getOut().println();
             }
             print(previous, current, inPlace);
@@ -132,8 +134,10 @@ final class StatCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json.enabled()) {
             out.println(Json.write(json(current, rates)));
+        } else if (inPlace) {
+            out.print(HOME + text(current, rates, true).replace("\n", CLEAR_LINE_END + "\n") + CLEAR_SCREEN_END);
         } else {
-            out.print(text(current, rates, inPlace));
+            out.print(text(current, rates, false));
         }
         out.flush();
     }
