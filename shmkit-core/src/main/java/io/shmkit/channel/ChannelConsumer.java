@@ -43,6 +43,8 @@ import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
 public final class ChannelConsumer implements AutoCloseable {
 
     private static final int IDLE_POLLS_PER_CHECK = 256;
+    /** A consumer that is never idle beats every this many polls that deliver, as producers do per commits. */
+    private static final int BUSY_POLLS_PER_HEARTBEAT = 256;
     private static final long STUCK_GRACE_NANOS = 1_000_000;
 
     private final Channel channel;
@@ -64,6 +66,7 @@ public final class ChannelConsumer implements AutoCloseable {
     private long stuckPosition = -1;
     private long stuckSince;
     private long lastHeartbeat;
+    private int busyPollsToHeartbeat = BUSY_POLLS_PER_HEARTBEAT;
     private ReceivedMessage received;
     private final MessageHandler copier = m -> received = new ReceivedMessage(m.typeId(), m.bytes());
     private boolean closed;
@@ -211,6 +214,11 @@ public final class ChannelConsumer implements AutoCloseable {
         if (count > 0) {
             messages += count;
             LONG.setOpaque(header, slot + MESSAGES_OFFSET, messages);
+        }
+        // The idle path beats too, but a consumer that keeps up with a busy producer never takes it.
+        if (--busyPollsToHeartbeat == 0) {
+            busyPollsToHeartbeat = BUSY_POLLS_PER_HEARTBEAT;
+            channel.heartbeat(slot);
         }
         // SYNC POINT: store-load fence between committing the position and reading "producers
         // waiting" (pairs with ChannelProducer.awaitSpace).

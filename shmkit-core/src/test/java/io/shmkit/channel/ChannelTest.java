@@ -251,6 +251,26 @@ class ChannelTest {
         }
     }
 
+    @Test
+    void aBusyConsumerKeepsItsHeartbeatFresh() throws IOException {
+        try (Channel ch = Channel.create(names.unique("beat"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelProducer out = ch.producer(); ChannelConsumer in = ch.consumer()) {
+            long joined = consumer(ch).heartbeatMillis();
+            long start = System.nanoTime();
+            // Never idle: every poll finds a message, as when a consumer keeps up with a busy producer.
+            while (System.nanoTime() - start < 300_000_000L) {
+                assertTrue(out.offer(0, new byte[8]));
+                assertEquals(1, in.poll(m -> { }, 1));
+            }
+            long beat = consumer(ch).heartbeatMillis();
+            assertTrue(beat - joined >= 100, "heartbeat " + (beat - joined) + " ms after joining, 300 ms of work later");
+        }
+    }
+
+    private static ChannelStats.Participant consumer(Channel ch) {
+        return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst().orElseThrow();
+    }
+
     private static long consumerMessages(Channel ch) {
         return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst()
                 .orElseThrow().messages();
