@@ -82,9 +82,10 @@ final class ChannelOpening {
      * @param name the channel's segment name
      * @param timeout with {@code --no-create}, how long to wait for it to appear; null for ever
      * @param kindIfNew the kind to create when {@code --kind} was not given
-     * @return the channel, of the requested kind when one was requested
+     * @return the channel, of the kind and capacity asked for, if any
      * @throws TimeoutException when it did not appear in time
-     * @throws IllegalStateException when it exists with another kind than {@code --kind}
+     * @throws IllegalStateException when it exists with another kind or capacity than {@code --kind} or
+     *         {@code --capacity} ask for
      * @throws IOException when it cannot be opened or created, or is not a channel
      */
     Channel openOrCreate(String name, Duration timeout, ChannelKind kindIfNew) throws IOException, TimeoutException {

@@ -85,7 +85,8 @@ final class SendCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--type must be 0 or more, not " + type);
         }
         PrintWriter err = spec.commandLine().getErr();
-        try (Channel channel = opening.openOrCreate(name, timeout, ChannelOpening.DEFAULT_KIND); ChannelProducer producer = join(channel)) {
+        try (Channel channel = opening.openOrCreate(name, timeout, ChannelOpening.DEFAULT_KIND);
+             ChannelProducer producer = join(channel)) {
             if (verbose) {
                 err.println("send: sending to \"" + name + "\" (" + channel.kind().label() + ", "
                         + ByteSizes.human(channel.capacity()) + " ring, messages up to " + channel.maxMessageLength()

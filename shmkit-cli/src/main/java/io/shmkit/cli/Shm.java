@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code shm} command: create, inspect, read, write and remove named shared memory segments,
- * run the classic writer/reader pair, send and receive messages through channels, or take the tour. Each subcommand is a class of this package.
+ * run the classic writer/reader pair, send and receive messages through channels, or take the tour.
+ * Each subcommand is a class of this package.
  *
  * <p>Errors are printed as one line, {@code shm: <message>}, and end the process with one of the
  * {@link ExitCodes}; {@code SHMKIT_DEBUG=1} adds the stack trace.

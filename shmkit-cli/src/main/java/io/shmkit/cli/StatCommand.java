@@ -124,8 +124,8 @@ final class StatCommand implements Callable<Integer> {
         try (Channel channel = Channel.open(name, options)) {
             return new Sample(System.nanoTime(), System.currentTimeMillis(), channel.stats());
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(null, null, "no channel \"" + name + "\": `shm send " + name + "` or `shm recv "
-                    + name + "` creates one");
+            throw new NoSuchFileException(null, null, "no channel \"" + name + "\": `shm send " + name
+                    + "` or `shm recv " + name + "` creates one");
         }
     }
 

@@ -263,7 +263,8 @@ class ChannelTest {
                 assertEquals(1, in.poll(m -> { }, 1));
             }
             long beat = consumer(ch).heartbeatMillis();
-            assertTrue(beat - joined >= 100, "heartbeat " + (beat - joined) + " ms after joining, 300 ms of work later");
+            assertTrue(beat - joined >= 100, "heartbeat " + (beat - joined) + " ms after joining, after 300 ms of "
+                    + "work");
         }
     }
 
