@@ -97,6 +97,10 @@ final class RecvCommand implements Callable<Integer> {
         // A named subscriber asks for a publish-subscribe channel: that is the kind to create for it.
         ChannelKind kindIfNew = subscriberName != null ? ChannelKind.PUBLISH_SUBSCRIBE : ChannelOpening.DEFAULT_KIND;
         try (Channel channel = opening.openOrCreate(name, timeout, kindIfNew); ChannelConsumer in = join(channel)) {
+            if (Shm.interactive()) {
+                spec.commandLine().getErr().println("recv: printing the messages of \"" + name + "\" ("
+                        + channel.kind().label() + ") as they arrive; Ctrl-C ends");
+            }
             if (in.lostBytes() > 0) {
                 spec.commandLine().getErr().println("recv: subscriber \"" + subscriberName + "\" missed "
                         + in.lostBytes() + " bytes of messages, overwritten while it was away");

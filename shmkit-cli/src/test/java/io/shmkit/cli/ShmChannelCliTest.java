@@ -323,6 +323,16 @@ class ShmChannelCliTest {
     }
 
     @Test
+    void recvNoticesThatItsChannelWasRemoved() throws Exception {
+        String name = uniqueName();
+        ShmProcess recv = start("recv", name);
+        awaitLive(name, "consumer", 1);
+        assertExit(0, run("rm", name));
+        assertExit(ExitCodes.NOT_FOUND, recv);
+        assertOneLineError(recv, "channel \"" + name + "\" was removed while recv waited");
+    }
+
+    @Test
     void errorsAreClearAndUsageErrorsExitWith2() throws Exception {
         String name = uniqueName();
         ShmProcess capacity = run("send", name, "--capacity", "3K", "x");
