@@ -70,6 +70,20 @@ final class Durations {
         return ms + "ms";
     }
 
+    /**
+     * A duration in nanoseconds, for deadlines: durations too long for a long are as good as for ever.
+     *
+     * @param d the duration
+     * @return its nanoseconds, or {@link Long#MAX_VALUE} when there are more
+     */
+    static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
     /** Converts duration options. */
     static final class Converter implements ITypeConverter<Duration> {
         @Override

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -18,9 +19,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "info",
         description = "Show everything known of a segment: where the OS keeps it, size, owner, permissions, "
-            + "lifetime, the pids of the processes holding it open through shmkit, and what it holds: data, or a "
+            + "lifetime, the pids of the processes holding it open through shmkit, and what it holds: data, a "
             + "named mutex, event, semaphore or seqlock and its state (who holds the mutex, whether the event is "
-            + "set, the count, the version).")
+            + "set, the count, the version), or a message channel (`shm stat` shows its participants).")
 final class InfoCommand implements Callable<Integer> {
 
     @Spec
@@ -42,7 +43,8 @@ final class InfoCommand implements Callable<Integer> {
                 "no shared memory segment with this name (" + SharedMemory.osPath(name) + ")"));
         PrintWriter out = spec.commandLine().getOut();
         if (json.enabled()) {
-            out.println(Json.write(SegmentFormat.json(info)));
+            Map<String, Object> o = SegmentFormat.json(info);
+            out.println(Json.write(o));
             return ExitCodes.OK;
         }
         out.println("name:         " + info.name());

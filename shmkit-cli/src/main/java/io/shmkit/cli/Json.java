@@ -1,11 +1,12 @@
 package io.shmkit.cli;
 
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The JSON that {@code --json} prints: just enough of a writer for maps, lists, strings,
- * integers, booleans and null, so that the CLI needs no JSON library.
+ * numbers, booleans and null, so that the CLI needs no JSON library.
  */
 final class Json {
 
@@ -25,8 +26,8 @@ final class Json {
      * Writes a value as JSON on one line.
      *
      * @param value a {@link Map} (keys are written with {@code toString()}), an {@link Iterable}, a
-     *              {@link CharSequence}, an integral {@link Number}, a {@link Boolean}, an {@link Enum}
-     *              (its name), or null
+     *              {@link CharSequence}, an integral {@link Number}, a {@link Double} (null when it is not
+     *              finite, which JSON cannot write), a {@link Boolean}, an {@link Enum} (its name), or null
      * @return the JSON text
      * @throws IllegalArgumentException for any other type
      */
@@ -66,6 +67,8 @@ final class Json {
             case Integer n -> out.append(n.intValue());
             case Short n -> out.append(n.shortValue());
             case Byte n -> out.append(n.byteValue());
+            // Plain digits: 12699700.951 reads better than Java's 1.2699700951E7 (both are JSON).
+            case Double d -> out.append(Double.isFinite(d) ? BigDecimal.valueOf(d).toPlainString() : "null");
             case Boolean b -> out.append(b.booleanValue());
             case Enum<?> e -> appendString(out, e.name());
             default -> throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code shm} command: create, inspect, read, write and remove named shared memory segments,
- * run the classic writer/reader pair, or take the tour. Each subcommand is a class of this package.
+ * run the classic writer/reader pair, send and receive messages through channels, or take the tour.
+ * Each subcommand is a class of this package.
  *
  * <p>Errors are printed as one line, {@code shm: <message>}, and end the process with one of the
  * {@link ExitCodes}; {@code SHMKIT_DEBUG=1} adds the stack trace.
@@ -28,13 +29,14 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         description = {
             "Named shared memory from the shell: segments that processes open by name, like Win32's "
-                + "CreateFileMapping/OpenFileMapping, or shm_open in C; and named mutexes and events to "
-                + "synchronize scripts and programs (`shm lock`, `shm event`).",
+                + "CreateFileMapping/OpenFileMapping, or shm_open in C; named mutexes and events to synchronize "
+                + "scripts and programs (lock, event); and message channels in segments (send, recv, stat).",
             "New here? Run `shm tour`: two processes pass messages both ways through a segment."},
         subcommands = {
             TourCommand.class, CreateCommand.class, WriteCommand.class, ReadCommand.class, LsCommand.class,
             InfoCommand.class, RmCommand.class, WriterCommand.class, ReaderCommand.class, LockCommand.class,
-            EventCommand.class, TourPeerCommand.class, CommandLine.HelpCommand.class},
+            EventCommand.class, SendCommand.class, RecvCommand.class, StatCommand.class, TourPeerCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             ExitCodes.OK + ":success",

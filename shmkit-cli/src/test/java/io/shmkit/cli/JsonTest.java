@@ -46,8 +46,16 @@ class JsonTest {
     }
 
     @Test
+    void writesDoublesAndNullForWhatJsonCannotHold() {
+        assertEquals("[1.5,0.0,-2.25,12699700.951,10000000000,null,null]", Json.write(List.of(1.5, 0.0, -2.25,
+                1.2699700951E7, 1e10, Double.NaN, Double.POSITIVE_INFINITY)));
+        assertEquals(Arrays.asList(1.5, 0.001, null), MiniJson.parse(Json.write(List.of(1.5, 1e-3, Double.NaN))));
+        assertEquals(1.5e-7, MiniJson.parse("1.5e-7"));
+    }
+
+    @Test
     void refusesTypesItCannotWrite() {
-        assertThrows(IllegalArgumentException.class, () -> Json.write(1.5));
+        assertThrows(IllegalArgumentException.class, () -> Json.write(1.5f));
         assertThrows(IllegalArgumentException.class, () -> Json.write(Arrays.asList(new Object())));
     }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * A strict JSON parser for the tests, so that they check {@code --json} output is valid JSON
  * without the CLI or its tests depending on a JSON library. Objects become {@link Map}s, arrays
- * {@link List}s, numbers {@link Long}s (the CLI prints integers only).
+ * {@link List}s, integers {@link Long}s and other numbers {@link Double}s.
  */
 final class MiniJson {
 
@@ -157,18 +157,43 @@ final class MiniJson {
         return value;
     }
 
-    private Long number() {
+    private Object number() {
         int start = at;
         if (peek() == '-') {
             at++;
         }
+        if (!digits()) {
+            throw error("expected a value");
+        }
+        boolean integer = true;
+        if (peek() == '.') {
+            at++;
+            integer = false;
+            if (!digits()) {
+                throw error("expected digits after '.'");
+            }
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            at++;
+            integer = false;
+            if (peek() == '+' || peek() == '-') {
+                at++;
+            }
+            if (!digits()) {
+                throw error("expected an exponent");
+            }
+        }
+        String number = text.substring(start, at);
+        return integer ? (Object) Long.parseLong(number) : (Object) Double.parseDouble(number);
+    }
+
+    /** Skips digits; true when there was at least one. */
+    private boolean digits() {
+        int start = at;
         while (at < text.length() && Character.isDigit(text.charAt(at))) {
             at++;
         }
-        if (at == start || text.charAt(at - 1) == '-') {
-            throw error("expected a value");
-        }
-        return Long.parseLong(text.substring(start, at));
+        return at > start;
     }
 
     private void expect(char c) {

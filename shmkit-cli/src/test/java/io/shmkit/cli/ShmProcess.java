@@ -173,6 +173,11 @@ final class ShmProcess implements AutoCloseable {
         }
     }
 
+    /** @return the process id */
+    long pid() {
+        return process.pid();
+    }
+
     /** @return everything written to stdout so far */
     String stdout() {
         return stdout.toString();

@@ -43,6 +43,8 @@ import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
 public final class ChannelConsumer implements AutoCloseable {
 
     private static final int IDLE_POLLS_PER_CHECK = 256;
+    /** A consumer that is never idle beats every this many polls that deliver, as producers do per commits. */
+    private static final int BUSY_POLLS_PER_HEARTBEAT = 256;
     private static final long STUCK_GRACE_NANOS = 1_000_000;
 
     private final Channel channel;
@@ -64,6 +66,7 @@ public final class ChannelConsumer implements AutoCloseable {
     private long stuckPosition = -1;
     private long stuckSince;
     private long lastHeartbeat;
+    private int busyPollsToHeartbeat = BUSY_POLLS_PER_HEARTBEAT;
     private ReceivedMessage received;
     private final MessageHandler copier = m -> received = new ReceivedMessage(m.typeId(), m.bytes());
     private boolean closed;
@@ -160,44 +163,49 @@ public final class ChannelConsumer implements AutoCloseable {
         long pos = position;
         int count = 0;
         boolean advanced = false;
-        while (count < limit) {
-            long index = pos & mask;
-            // SYNC POINT: acquire load of the header; pairs with the producer's release store (or
-            // CAS) that published the record, so the payload read below is complete.
-            long h = (long) LONG.getAcquire(data, index);
-            int length = RecordDescriptor.length(h);
-            if (length <= 0) {
-                if (!advanced) {
-                    idle(pos, h);
+        // finally: a handler that throws leaves its own message unconsumed, but the messages before
+        // it were committed, so they must be counted (and waiting producers woken) all the same.
+        try {
+            while (count < limit) {
+                long index = pos & mask;
+                // SYNC POINT: acquire load of the header; pairs with the producer's release store (or
+                // CAS) that published the record, so the payload read below is complete.
+                long h = (long) LONG.getAcquire(data, index);
+                int length = RecordDescriptor.length(h);
+                if (length <= 0) {
+                    if (!advanced) {
+                        idle(pos, h);
+                    }
+                    break;
                 }
-                break;
-            }
-            int type = RecordDescriptor.type(h);
-            if (length < HEADER_LENGTH || length > capacity - index) {
-                throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
-            }
-            if (type != PADDING_TYPE) {
-                if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
-                    throw corrupted(pos, h, "a type id or length no producer could write");
+                int type = RecordDescriptor.type(h);
+                if (length < HEADER_LENGTH || length > capacity - index) {
+                    throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
                 }
-                message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
-                handler.onMessage(message);
-                count++;
+                if (type != PADDING_TYPE) {
+                    if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
+                        throw corrupted(pos, h, "a type id or length no producer could write");
+                    }
+                    message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
+                    handler.onMessage(message);
+                    count++;
+                }
+                long aligned = RecordDescriptor.aligned(length);
+                if (manyToOne) {
+                    // Producers claim space by CAS from zero: give it back zeroed.
+                    data.asSlice(index, aligned).fill((byte) 0);
+                }
+                pos += aligned;
+                position = pos;
+                advanced = true;
+                // SYNC POINT: release store of the position commits the message; producers read it
+                // with an acquire load before reusing the space.
+                LONG.setRelease(header, slot + POSITION_OFFSET, pos);
             }
-            long aligned = RecordDescriptor.aligned(length);
-            if (manyToOne) {
-                // Producers claim space by CAS from zero: give it back zeroed.
-                data.asSlice(index, aligned).fill((byte) 0);
+        } finally {
+            if (advanced) {
+                afterProgress(count);
             }
-            pos += aligned;
-            position = pos;
-            advanced = true;
-            // SYNC POINT: release store of the position commits the message; producers read it
-            // with an acquire load before reusing the space.
-            LONG.setRelease(header, slot + POSITION_OFFSET, pos);
-        }
-        if (advanced) {
-            afterProgress(count);
         }
         return count;
     }
@@ -206,6 +214,11 @@ public final class ChannelConsumer implements AutoCloseable {
         if (count > 0) {
             messages += count;
             LONG.setOpaque(header, slot + MESSAGES_OFFSET, messages);
+        }
+        // The idle path beats too, but a consumer that keeps up with a busy producer never takes it.
+        if (--busyPollsToHeartbeat == 0) {
+            busyPollsToHeartbeat = BUSY_POLLS_PER_HEARTBEAT;
+            channel.heartbeat(slot);
         }
         // SYNC POINT: store-load fence between committing the position and reading "producers
         // waiting" (pairs with ChannelProducer.awaitSpace).

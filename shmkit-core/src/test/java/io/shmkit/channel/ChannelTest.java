@@ -229,6 +229,55 @@ class ChannelTest {
     }
 
     @Test
+    void aHandlerThatThrowsLeavesItsMessageButTheOnesBeforeItAreCounted() throws IOException {
+        try (Channel ch = Channel.create(names.unique("throw"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelProducer out = ch.producer(); ChannelConsumer in = ch.consumer()) {
+            for (int i = 0; i < 3; i++) {
+                assertTrue(out.offer(0, new byte[] {(byte) i}));
+            }
+            List<Integer> seen = new ArrayList<>();
+            MessageHandler failsOnTheLast = m -> {
+                if (m.bytes()[0] == 2) {
+                    throw new IllegalStateException("handler fails");
+                }
+                seen.add((int) m.bytes()[0]);
+            };
+            assertThrows(IllegalStateException.class, () -> in.poll(failsOnTheLast, 10));
+            assertEquals(List.of(0, 1), seen);
+            assertEquals(2, consumerMessages(ch), "the two messages handled count as consumed");
+            assertEquals(1, in.poll(m -> seen.add((int) m.bytes()[0]), 10), "the failed one comes again");
+            assertEquals(List.of(0, 1, 2), seen);
+            assertEquals(3, consumerMessages(ch));
+        }
+    }
+
+    @Test
+    void aBusyConsumerKeepsItsHeartbeatFresh() throws IOException {
+        try (Channel ch = Channel.create(names.unique("beat"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelProducer out = ch.producer(); ChannelConsumer in = ch.consumer()) {
+            long joined = consumer(ch).heartbeatMillis();
+            long start = System.nanoTime();
+            // Never idle: every poll finds a message, as when a consumer keeps up with a busy producer.
+            while (System.nanoTime() - start < 300_000_000L) {
+                assertTrue(out.offer(0, new byte[8]));
+                assertEquals(1, in.poll(m -> { }, 1));
+            }
+            long beat = consumer(ch).heartbeatMillis();
+            assertTrue(beat - joined >= 100, "heartbeat " + (beat - joined) + " ms after joining, after 300 ms of "
+                    + "work");
+        }
+    }
+
+    private static ChannelStats.Participant consumer(Channel ch) {
+        return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst().orElseThrow();
+    }
+
+    private static long consumerMessages(Channel ch) {
+        return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst()
+                .orElseThrow().messages();
+    }
+
+    @Test
     void waitingIsInterruptible() throws Exception {
         try (Channel ch = Channel.create(names.unique("intr"), ChannelKind.ONE_TO_ONE, SMALL);
              ChannelConsumer in = ch.consumer()) {
@@ -255,7 +304,7 @@ class ChannelTest {
             assertEquals(io.shmkit.SegmentKind.CHANNEL, info.kind());
             assertEquals("publish-subscribe", info.state().get("channelKind"));
             assertEquals(4096L, info.state().get("capacity"));
-            assertTrue(info.stateSummary().startsWith("publish-subscribe channel"), info.stateSummary());
+            assertTrue(info.stateSummary().startsWith("publish-subscribe, 4 KiB ring"), info.stateSummary());
         }
     }
 

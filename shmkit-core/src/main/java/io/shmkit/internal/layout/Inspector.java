@@ -83,8 +83,9 @@ public final class Inspector {
         if (capacity <= 0 || capacity > segmentSize) {
             return problem(state, "capacity " + capacity + " does not fit a segment of " + segmentSize + " bytes");
         }
-        return ChannelDescriptor.kindName(kind) + " channel, " + capacity + "-byte ring, " + tail
-                + " bytes written (shm stat shows its participants)";
+        String ring = capacity >= 1 << 20 ? (capacity >> 20) + " MiB" : (capacity >> 10) + " KiB";
+        return ChannelDescriptor.kindName(kind) + ", " + ring + " ring, " + tail
+                + " bytes written (`shm stat` shows its participants)";
     }
 
     private static String problem(Map<String, Object> state, String problem) {
