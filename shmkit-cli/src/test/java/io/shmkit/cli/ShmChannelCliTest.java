@@ -25,67 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * as a user runs it, on real channels in /dev/shm. Readiness is always observed (the channel's
  * participants), never assumed after a sleep.
  */
-class ShmChannelCliTest {
+class ShmChannelCliTest extends CliTestSupport {
 
-    private static final AtomicInteger COUNTER = new AtomicInteger();
+    ShmChannelCliTest() {
+        super("chantest");
+    }
+
     private static final Duration READY_TIMEOUT = ShmProcess.TIMEOUT;
-
-    private final List<String> names = new ArrayList<>();
-    private final List<ShmProcess> processes = new ArrayList<>();
-
-    /** A channel name no other test uses; removed after the test (channels made by shm are persistent). */
-    private String uniqueName() {
-        String name = "chantest-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
-        names.add(name);
-        return name;
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (ShmProcess p : processes) {
-            p.close();
-        }
-        for (String name : names) {
-            SharedMemory.remove(name);
-        }
-    }
-
-    private ShmProcess start(String... args) throws IOException {
-        ShmProcess p = ShmProcess.start(args);
-        processes.add(p);
-        return p;
-    }
-
-    /** Runs a command with its stdin closed and waits for it. */
-    private ShmProcess run(String... args) throws IOException {
-        ShmProcess p = start(args);
-        p.closeStdin();
-        p.awaitExit();
-        return p;
-    }
-
-    /** Runs a command with these lines on its stdin, and waits for it. */
-    private ShmProcess runWithInput(List<String> lines, String... args) throws IOException {
-        ShmProcess p = start(args);
-        for (String line : lines) {
-            p.send(line);
-        }
-        p.closeStdin();
-        p.awaitExit();
-        return p;
-    }
-
-    private static void assertExit(int expected, ShmProcess p) {
-        assertEquals(expected, p.awaitExit(), "exit code" + p.diagnostics());
-    }
-
-    /** One line on stderr, {@code shm: ...}, that contains {@code words}; no stack trace. */
-    private static void assertOneLineError(ShmProcess p, String words) {
-        String err = p.stderr();
-        assertTrue(err.startsWith("shm: ") && err.endsWith("\n") && err.indexOf('\n') == err.length() - 1,
-                "one error line expected" + p.diagnostics());
-        assertTrue(err.contains(words), "error should mention " + words + p.diagnostics());
-    }
 
     private Map<String, Object> statJson(String name) throws IOException {
         ShmProcess stat = run("stat", name, "--json", "--interval", "1ms");

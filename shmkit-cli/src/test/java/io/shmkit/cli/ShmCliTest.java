@@ -22,54 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The {@code shm} command end to end: each command runs in a child JVM, exactly as a user runs it,
  * and the tests check its stdout, stderr and exit code against real segments in /dev/shm.
  */
-class ShmCliTest {
+class ShmCliTest extends CliTestSupport {
 
-    private static final AtomicInteger COUNTER = new AtomicInteger();
-
-    private final List<String> names = new ArrayList<>();
-    private final List<ShmProcess> processes = new ArrayList<>();
-
-    /** A segment name no other test, in this JVM or another, uses; removed after the test. */
-    private String uniqueName() {
-        String name = "clitest-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
-        names.add(name);
-        return name;
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (ShmProcess p : processes) {
-            p.close();
-        }
-        for (String name : names) {
-            SharedMemory.remove(name);
-        }
-    }
-
-    private ShmProcess start(String... args) throws IOException {
-        ShmProcess p = ShmProcess.start(args);
-        processes.add(p);
-        return p;
-    }
-
-    /** Runs a command with its stdin closed and waits for it. */
-    private ShmProcess run(String... args) throws IOException {
-        ShmProcess p = start(args);
-        p.closeStdin();
-        p.awaitExit();
-        return p;
-    }
-
-    private void assertExit(int expected, ShmProcess p) {
-        assertEquals(expected, p.awaitExit(), "exit code" + p.diagnostics());
-    }
-
-    /** One line on stderr, {@code shm: ...}, that contains {@code words}; no stack trace. */
-    private static void assertOneLineError(ShmProcess p, String words) {
-        String err = p.stderr();
-        assertTrue(err.startsWith("shm: ") && err.endsWith("\n") && err.indexOf('\n') == err.length() - 1,
-                "one error line expected" + p.diagnostics());
-        assertTrue(err.contains(words), "error should mention " + words + p.diagnostics());
+    ShmCliTest() {
+        super("clitest");
     }
 
     @Test
@@ -197,10 +153,11 @@ class ShmCliTest {
         assertExit(ExitCodes.TIMED_OUT, timedOut);
         assertOneLineError(timedOut, "after 200ms");
 
-        ShmProcess writer = start("writer", uniqueName());
-        writer.awaitLine("writer: each line you type becomes the message `shm reader " + names.getLast()
+        String second = uniqueName();
+        ShmProcess writer = start("writer", second);
+        writer.awaitLine("writer: each line you type becomes the message `shm reader " + second
                 + "` shows; `exit` or Ctrl-D ends");
-        ShmProcess follower = start("reader", names.getLast(), "--follow");
+        ShmProcess follower = start("reader", second, "--follow");
         writer.send("bye");
         follower.awaitLine("bye");
         writer.send("exit");
@@ -224,7 +181,7 @@ class ShmCliTest {
         String out = tour.stdout();
         Matcher m = Pattern.compile("Created the segment \"(shm-tour-[0-9a-f-]+)\"").matcher(out);
         if (m.find()) {
-            names.add(m.group(1));
+            removeAfterTest(m.group(1));
         }
         assertExit(0, tour);
         assertTrue(m.find(0), tour.diagnostics());

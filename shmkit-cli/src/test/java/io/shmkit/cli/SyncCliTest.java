@@ -21,44 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code shm lock}, {@code shm event}, and what {@code info} and the writer/reader pair say about them, end to end. */
-class SyncCliTest {
+class SyncCliTest extends CliTestSupport {
 
-    private static final AtomicInteger COUNTER = new AtomicInteger();
-
-    private final List<String> names = new ArrayList<>();
-    private final List<ShmProcess> processes = new ArrayList<>();
-
-    private String uniqueName() {
-        String name = "clisync-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
-        names.add(name);
-        return name;
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (ShmProcess p : processes) {
-            p.close();
-        }
-        for (String name : names) {
-            SharedMemory.remove(name);
-        }
-    }
-
-    private ShmProcess start(String... args) throws IOException {
-        ShmProcess p = ShmProcess.start(args);
-        processes.add(p);
-        return p;
-    }
-
-    private ShmProcess run(String... args) throws IOException {
-        ShmProcess p = start(args);
-        p.closeStdin();
-        p.awaitExit();
-        return p;
-    }
-
-    private static void assertExit(int expected, ShmProcess p) {
-        assertEquals(expected, p.awaitExit(), "exit code" + p.diagnostics());
+    SyncCliTest() {
+        super("clisync");
     }
 
     private Map<String, Object> info(String name) throws IOException {
