@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -301,6 +302,64 @@ class ChannelTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> in.poll(m -> { }, 10));
             assertInstanceOf(SegmentFormatException.class, e.getCause());
             assertTrue(e.getMessage().contains("corrupted"), e.getMessage());
+        }
+    }
+
+    @Test
+    void openingABusyChannelIsNotMistakenForACorruptedOne() throws Exception {
+        // Open checks positions against the tail; a consumer moving on meanwhile is no corruption.
+        try (Channel ch = Channel.create(names.unique("busy"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelConsumer in = ch.consumer()) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread producer = Thread.ofPlatform().start(() -> {
+                try (ChannelProducer out = ch.producer()) {
+                    byte[] b = new byte[8];
+                    while (!done.get()) {
+                        out.offer(1, b);
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            Thread consumer = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    in.poll(m -> { }, 64);
+                }
+            });
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                for (int i = 0; i < 5_000 && System.nanoTime() - deadline < 0; i++) {
+                    Channel.open(ch.name()).close();
+                }
+            } finally {
+                done.set(true);
+                producer.join(10_000);
+                consumer.join(10_000);
+            }
+            assertNull(failure.get());
+            assertTrue(in.position() > 0, "the consumer was busy");
+        }
+    }
+
+    @Test
+    void openingWhileASubscriberJoinsIsNotMistakenForCorruption() throws Exception {
+        String name = names.unique("joining");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, SMALL.maxSubscribers(2));
+             ChannelProducer out = ch.producer()) {
+            try (ChannelConsumer early = ch.subscriber("early")) {
+                assertNotNull(early);
+            }
+            for (int i = 0; i < 100; i++) {
+                assertTrue(out.offer(1, new byte[100]), "nobody holds the producer back");
+            }
+            // The state between a joiner's CAS of the owner word and its first position store: the
+            // position is still the one "early" left, far behind the tail, and gates nothing yet.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                long slot = 320 + 64;
+                v.memory().set(ValueLayout.JAVA_LONG, slot, ((long) ProcessHandle.current().pid() << 32) | 1);
+            }
+            Channel.open(name).close();
         }
     }
 }
