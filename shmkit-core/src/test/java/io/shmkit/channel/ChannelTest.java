@@ -362,4 +362,26 @@ class ChannelTest {
             Channel.open(name).close();
         }
     }
+
+    @Test
+    void aProducerTakingOverAdoptsTheRecordItsPredecessorPublishedLast() throws Exception {
+        String name = names.unique("takeover");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL); ChannelConsumer in = ch.consumer()) {
+            try (ChannelProducer first = ch.producer()) {
+                assertTrue(first.offer(1, "published".getBytes(StandardCharsets.US_ASCII)));
+            }
+            // As if it had died between publishing the record's header and advancing the tail.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                v.memory().set(ValueLayout.JAVA_LONG, 64, 0L);
+            }
+            List<String> got = new ArrayList<>();
+            assertEquals(1, in.poll(m -> got.add(m.typeId() + ":" + m.text()), 10), "the record was published");
+            try (ChannelProducer next = ch.producer()) {
+                assertTrue(next.offer(2, "sent after the takeover".getBytes(StandardCharsets.US_ASCII)));
+            }
+            assertEquals(1, in.poll(m -> got.add(m.typeId() + ":" + m.text()), 10));
+            assertEquals(List.of("1:published", "2:sent after the takeover"), got);
+            assertEquals(0, in.lag());
+        }
+    }
 }
