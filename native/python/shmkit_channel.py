@@ -84,6 +84,8 @@ KIND_PUBLISH_SUBSCRIBE = 3
 KIND_NAMES = {KIND_ONE_TO_ONE: "one-to-one", KIND_MANY_TO_ONE: "many-to-one",
               KIND_PUBLISH_SUBSCRIBE: "publish-subscribe"}
 
+CACHE_LINE = 64  # the producers' words, each wake-up pair and each slot have a line of their own
+
 MAGIC_OFFSET = 0
 VERSION_OFFSET = 8
 KIND_OFFSET = 12
@@ -121,6 +123,7 @@ SLOT_NAME_LENGTH = 16
 FREE, CLAIMING, ACTIVE, CLOSED, DEAD = 0, 1, 2, 3, 4
 
 RECORD_HEADER_LENGTH = 8
+RECORD_ALIGNMENT = 8
 PADDING_TYPE = -1
 
 DEFAULT_STUCK_RECORD_TIMEOUT = 5.0
@@ -159,7 +162,7 @@ def _record_header(length, type_id):
 
 
 def _aligned(length):
-    return (length + 7) & ~7
+    return (length + RECORD_ALIGNMENT - 1) & -RECORD_ALIGNMENT
 
 
 def process_start_time(pid):
@@ -471,23 +474,38 @@ class Channel:
         self._data = data
 
     def _check_positions(self):
-        """The same checks as Channel.checkPositions: corruption is reported on open, not found later."""
-        tail = _s64(self._mem.load64(TAIL_OFFSET))
+        """Corruption is reported on open, not found later. Producers and consumers may be at work
+        meanwhile: the checks are repeated until the tail stood still while they ran (as
+        Channel.checkPositions)."""
+        for _ in range(100):
+            tail = _s64(self._mem.load64(TAIL_OFFSET))
+            problem = self._position_problem(tail)
+            if _s64(self._mem.load64(TAIL_OFFSET)) == tail:
+                if problem is not None:
+                    raise problem
+                return
+
+    def _position_problem(self, tail):
+        """The checks against one value of the tail. A single producer publishes a record's header
+        before it advances the tail, so a consumer may be one record ahead of the tail; a subscriber
+        slot being taken still holds its previous owner's position, which gates nothing."""
         if tail < 0 or tail & 7:
-            raise self._corrupted(TAIL_OFFSET, "tail position", tail)
+            return self._corrupted(TAIL_OFFSET, "tail position", tail)
         clean = _s64(self._mem.load64(CLEAN_POSITION_OFFSET))
         if self.kind != KIND_MANY_TO_ONE and (clean < tail or clean > tail + self.capacity or clean & 7):
-            raise self._corrupted(CLEAN_POSITION_OFFSET, "clean position (tail %d)" % tail, clean)
+            return self._corrupted(CLEAN_POSITION_OFFSET, "clean position (tail %d)" % tail, clean)
+        ahead = 0 if self.kind == KIND_MANY_TO_ONE else _aligned(RECORD_HEADER_LENGTH + self.max_message_length)
         for i in range(self.consumer_slots):
             slot = self._slot_offset(self.producer_slots + i)
             state = _s32(self._mem.load64(slot + SLOT_OWNER_OFFSET) & 0xFFFFFFFF)
             if state < FREE or state > DEAD:
-                raise self._corrupted(slot + SLOT_OWNER_OFFSET, "state of consumer slot %d" % i, state)
+                return self._corrupted(slot + SLOT_OWNER_OFFSET, "state of consumer slot %d" % i, state)
             position = _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET))
-            gates = self.kind != KIND_PUBLISH_SUBSCRIBE or state in (ACTIVE, CLAIMING)
-            if position < 0 or position & 7 or position > tail or (gates and tail - position > self.capacity):
-                raise self._corrupted(slot + SLOT_POSITION_OFFSET,
-                                      "position of consumer slot %d (tail %d)" % (i, tail), position)
+            gates = self.kind != KIND_PUBLISH_SUBSCRIBE or state == ACTIVE
+            if position < 0 or position & 7 or position > tail + ahead or (gates and tail - position > self.capacity):
+                return self._corrupted(slot + SLOT_POSITION_OFFSET,
+                                       "position of consumer slot %d (tail %d)" % (i, tail), position)
+        return None
 
     @staticmethod
     def _slot_offset(index):

@@ -92,6 +92,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are l
 #define SHMKIT_KIND_MANY_TO_ONE 2
 #define SHMKIT_KIND_PUBLISH_SUBSCRIBE 3
 
+#define SHMKIT_CACHE_LINE 64
+
 #define SHMKIT_MAGIC_OFFSET 0
 #define SHMKIT_VERSION_OFFSET 8
 #define SHMKIT_KIND_OFFSET 12
@@ -193,6 +195,8 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_header, consumers_waiting, SHMKIT_CONSUMERS_
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, space_signal, SHMKIT_SPACE_SIGNAL_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, producers_waiting, SHMKIT_PRODUCERS_WAITING_OFFSET);
 _Static_assert(sizeof(struct shmkit_channel_header) == SHMKIT_HEADER_LENGTH, "the header is 320 bytes");
+_Static_assert(SHMKIT_TAIL_OFFSET == 1 * SHMKIT_CACHE_LINE && SHMKIT_DATA_SIGNAL_OFFSET == 3 * SHMKIT_CACHE_LINE
+               && SHMKIT_SPACE_SIGNAL_OFFSET == 4 * SHMKIT_CACHE_LINE, "each group of writers has a cache line");
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, owner, SHMKIT_SLOT_OWNER_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, start_time, SHMKIT_SLOT_START_TIME_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, heartbeat, SHMKIT_SLOT_HEARTBEAT_OFFSET);
@@ -516,11 +520,12 @@ static inline int shmkit__check_header(shmkit_channel *ch, const struct shmkit_c
     return 0;
 }
 
-/* The same checks as Channel.checkPositions: corruption is reported on open, not found later. */
-static inline int shmkit__check_positions(shmkit_channel *ch)
+/* The checks of Channel.checkPositions against one value of the tail. A single producer publishes a
+ * record's header before it advances the tail, so a consumer may be one record ahead of the tail; a
+ * subscriber slot being taken still holds its previous owner's position, which gates nothing. */
+static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
 {
     char what[96];
-    int64_t tail = __atomic_load_n(&ch->header->tail, __ATOMIC_SEQ_CST);
     if (tail < 0 || (tail & 7) != 0) {
         return shmkit__corrupted(ch, SHMKIT_TAIL_OFFSET, "tail position", (long long) tail);
     }
@@ -529,6 +534,8 @@ static inline int shmkit__check_positions(shmkit_channel *ch)
         snprintf(what, sizeof what, "clean position (tail %lld)", (long long) tail);
         return shmkit__corrupted(ch, SHMKIT_CLEAN_POSITION_OFFSET, what, (long long) clean);
     }
+    int64_t ahead = ch->kind == SHMKIT_KIND_MANY_TO_ONE ? 0
+            : shmkit__aligned(SHMKIT_RECORD_HEADER_LENGTH + (int64_t) ch->max_message_length);
     for (int32_t i = 0; i < ch->consumer_slots; i++) {
         struct shmkit_channel_slot *slot = shmkit__slot(ch, ch->producer_slots + i);
         long offset = (long) ((unsigned char *) slot - ch->base);
@@ -538,11 +545,25 @@ static inline int shmkit__check_positions(shmkit_channel *ch)
             return shmkit__corrupted(ch, offset + SHMKIT_SLOT_OWNER_OFFSET, what, state);
         }
         int64_t position = __atomic_load_n(&slot->position, __ATOMIC_SEQ_CST);
-        int gates = ch->kind != SHMKIT_KIND_PUBLISH_SUBSCRIBE
-                || state == SHMKIT_SLOT_ACTIVE || state == SHMKIT_SLOT_CLAIMING;
-        if (position < 0 || (position & 7) != 0 || position > tail || (gates && tail - position > ch->capacity)) {
+        int gates = ch->kind != SHMKIT_KIND_PUBLISH_SUBSCRIBE || state == SHMKIT_SLOT_ACTIVE;
+        if (position < 0 || (position & 7) != 0 || position > tail + ahead
+                || (gates && tail - position > ch->capacity)) {
             snprintf(what, sizeof what, "position of consumer slot %d (tail %lld)", (int) i, (long long) tail);
             return shmkit__corrupted(ch, offset + SHMKIT_SLOT_POSITION_OFFSET, what, (long long) position);
+        }
+    }
+    return 0;
+}
+
+/* Corruption is reported on open, not found later. Producers and consumers may be at work meanwhile:
+ * the checks are repeated until the tail stood still while they ran (as Channel.checkPositions). */
+static inline int shmkit__check_positions(shmkit_channel *ch)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int64_t tail = __atomic_load_n(&ch->header->tail, __ATOMIC_SEQ_CST);
+        int rc = shmkit__position_problem(ch, tail);
+        if (__atomic_load_n(&ch->header->tail, __ATOMIC_SEQ_CST) == tail) {
+            return rc;
         }
     }
     return 0;
