@@ -514,8 +514,8 @@ static inline int shmkit__check_header(shmkit_channel *ch, const struct shmkit_c
         return shmkit__corrupted(ch, SHMKIT_DATA_OFFSET_OFFSET, "data offset", (long long) data);
     }
     if ((int64_t) ch->size < data + capacity) {
-        return shmkit__fail(ch, SHMKIT_ECORRUPTED, "channel \"%s\" is truncated: it is %zu bytes, its header needs %lld",
-                            ch->name, ch->size, (long long) (data + capacity));
+        return shmkit__fail(ch, SHMKIT_ECORRUPTED, "channel \"%s\" is truncated: it is %zu bytes, its header "
+                            "needs %lld", ch->name, ch->size, (long long) (data + capacity));
     }
     return 0;
 }

@@ -300,7 +300,8 @@ public final class Channel implements AutoCloseable {
         }
         long clean = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
         if (kind != ChannelKind.MANY_TO_ONE && (clean < tail || clean > tail + capacity || (clean & 7) != 0)) {
-            return ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")", clean);
+            return ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")",
+                    clean);
         }
         long ahead = kind == ChannelKind.MANY_TO_ONE ? 0
                 : RecordDescriptor.aligned(RecordDescriptor.HEADER_LENGTH + maxMessageLength);

@@ -173,7 +173,8 @@ class ChannelInteropTest {
                     }
                 }));
             }
-            InteropMessages.Checker checker = new InteropMessages.Checker(peer.name(), producers, ch.maxMessageLength());
+            InteropMessages.Checker checker =
+                    new InteropMessages.Checker(peer.name(), producers, ch.maxMessageLength());
             try {
                 readAll(p, checker, (long) producers * perProducer);
             } catch (AssertionError e) {
@@ -326,7 +327,7 @@ class ChannelInteropTest {
             fv.memory().set(ValueLayout.JAVA_INT, ChannelDescriptor.VERSION_OFFSET, 2);
             bv.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.CAPACITY_OFFSET, 12345);
             expected.put(plain, "segment \"" + plain + "\" is not a channel: magic at offset 0 is 0x");
-            expected.put(tiny, "segment \"" + tiny + "\" is not a channel: it is 100 bytes, smaller than a channel header");
+            expected.put(tiny, "segment \"" + tiny + "\" is not a channel: it is 100 bytes, smaller than a channel");
             expected.put(future, "channel \"" + future + "\" has layout version 2");
             expected.put(broken, "channel \"" + broken + "\" is corrupted: capacity");
             for (Map.Entry<String, String> e : expected.entrySet()) {
