@@ -324,6 +324,9 @@ class ChannelInteropTest {
              Channel b = Channel.create(broken, ChannelKind.MANY_TO_ONE, ChannelOptions.defaults().capacity(4096));
              Segment bs = SharedMemory.open(broken); View bv = bs.map()) {
             v.putString(0, "just some text, no channel here");
+            assertEquals(100, t.size());
+            assertEquals(ChannelKind.ONE_TO_ONE, f.kind(), "Java created a sound channel; then it was changed");
+            assertEquals(ChannelKind.MANY_TO_ONE, b.kind());
             fv.memory().set(ValueLayout.JAVA_INT, ChannelDescriptor.VERSION_OFFSET, 2);
             bv.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.CAPACITY_OFFSET, 12345);
             expected.put(plain, "segment \"" + plain + "\" is not a channel: magic at offset 0 is 0x");
