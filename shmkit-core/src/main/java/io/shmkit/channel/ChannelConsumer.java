@@ -181,7 +181,16 @@ public final class ChannelConsumer implements AutoCloseable {
                     throw corrupted(pos, h, "a type id or length no producer could write");
                 }
                 message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
-                handler.onMessage(message);
+                try {
+                    handler.onMessage(message);
+                } catch (RuntimeException | Error e) {
+                    // Its own message stays unconsumed, not those before it: they are counted, and
+                    // producers waiting for the space they freed are woken, all the same.
+                    if (advanced) {
+                        afterProgress(count);
+                    }
+                    throw e;
+                }
                 count++;
             }
             long aligned = RecordDescriptor.aligned(length);

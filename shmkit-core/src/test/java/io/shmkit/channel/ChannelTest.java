@@ -384,4 +384,28 @@ class ChannelTest {
             assertEquals(0, in.lag());
         }
     }
+
+    @Test
+    void messagesConsumedBeforeAHandlerThrewAreCounted() throws Exception {
+        try (Channel ch = Channel.create(names.unique("throws"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelProducer out = ch.producer(); ChannelConsumer in = ch.consumer()) {
+            for (int i = 0; i < 3; i++) {
+                assertTrue(out.offer(i, new byte[] {(byte) i}));
+            }
+            IllegalStateException thrown = new IllegalStateException("handler failed");
+            assertEquals(thrown, assertThrows(IllegalStateException.class, () -> in.poll(m -> {
+                if (m.typeId() == 2) {
+                    throw thrown;
+                }
+            }, 10)));
+            assertEquals(2, consumerMessages(ch), "the two messages consumed before the failure");
+            assertEquals(1, in.poll(m -> assertEquals(2, m.typeId()), 10), "the third is delivered again");
+            assertEquals(3, consumerMessages(ch));
+        }
+    }
+
+    private static long consumerMessages(Channel ch) {
+        return ch.stats().participants().stream().filter(p -> p.role().equals("consumer")).findFirst()
+                .orElseThrow().messages();
+    }
 }
