@@ -125,6 +125,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are l
 #define SHMKIT_SLOT_MESSAGES_OFFSET 32
 #define SHMKIT_SLOT_CLAIM_LENGTH_OFFSET 40
 #define SHMKIT_SLOT_RESERVED_OFFSET 44
+#define SHMKIT_SLOT_RETIRING_OFFSET 40 /* the same 8 bytes, in the many-to-one consumer's slot */
 #define SHMKIT_SLOT_NAME_OFFSET 48
 #define SHMKIT_SLOT_NAME_LENGTH 16
 

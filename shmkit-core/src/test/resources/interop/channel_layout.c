@@ -41,6 +41,7 @@ int main(void)
     SHOW("SlotDescriptor.MESSAGES_OFFSET", offsetof(struct shmkit_channel_slot, messages));
     SHOW("SlotDescriptor.CLAIM_LENGTH_OFFSET", offsetof(struct shmkit_channel_slot, claim_length));
     SHOW("SlotDescriptor.RESERVED_OFFSET", offsetof(struct shmkit_channel_slot, reserved));
+    SHOW("SlotDescriptor.RETIRING_OFFSET", SHMKIT_SLOT_RETIRING_OFFSET);
     SHOW("SlotDescriptor.NAME_OFFSET", offsetof(struct shmkit_channel_slot, name));
     SHOW("SlotDescriptor.NAME_LENGTH", sizeof(((struct shmkit_channel_slot *) 0)->name));
     SHOW("SlotDescriptor.FREE", SHMKIT_SLOT_FREE);

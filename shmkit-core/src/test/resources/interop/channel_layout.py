@@ -19,7 +19,8 @@ for name in SAME_NAME:
     print("ChannelDescriptor.%s %d" % (name, getattr(m, name)))
 print("SlotDescriptor.SLOT_LENGTH %d" % m.SLOT_LENGTH)
 for name in ["OWNER_OFFSET", "START_TIME_OFFSET", "HEARTBEAT_OFFSET", "POSITION_OFFSET", "MESSAGES_OFFSET",
-             "CLAIM_LENGTH_OFFSET", "RESERVED_OFFSET", "NAME_OFFSET", "NAME_LENGTH"]:
+             "CLAIM_LENGTH_OFFSET", "RESERVED_OFFSET", "RETIRING_OFFSET", "NAME_OFFSET",
+             "NAME_LENGTH"]:
     print("SlotDescriptor.%s %d" % (name, getattr(m, "SLOT_" + name)))
 for name in ["FREE", "CLAIMING", "ACTIVE", "CLOSED", "DEAD"]:
     print("SlotDescriptor.%s %d" % (name, getattr(m, name)))

@@ -4,6 +4,7 @@ import io.shmkit.SegmentFormatException;
 import io.shmkit.SharedMemory;
 import io.shmkit.Segment;
 import io.shmkit.View;
+import io.shmkit.internal.layout.SlotDescriptor;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -401,6 +402,29 @@ class ChannelTest {
             assertEquals(2, consumerMessages(ch), "the two messages consumed before the failure");
             assertEquals(1, in.poll(m -> assertEquals(2, m.typeId()), 10), "the third is delivered again");
             assertEquals(3, consumerMessages(ch));
+        }
+    }
+
+    @Test
+    void aManyToOneConsumerKilledWhileZeroingARecordIsSucceededCleanly() throws Exception {
+        String name = names.unique("retiring");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, SMALL.maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "consumed, then zeroed".getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(out.offer(2, "next".getBytes(StandardCharsets.US_ASCII)));
+            // What a consumer leaves when it dies after zeroing the first record but before
+            // committing its position: the record's bytes are zero, and its slot says which record
+            // it was zeroing (position 0, 32 bytes).
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                long slot = 320 + 2 * 64;
+                v.memory().set(ValueLayout.JAVA_LONG, slot + SlotDescriptor.RETIRING_OFFSET, 32L);
+                v.memory().asSlice(v.memory().get(ValueLayout.JAVA_LONG, 40), 32).fill((byte) 0);
+            }
+            try (ChannelConsumer in = ch.consumer()) {
+                ReceivedMessage m = in.receive(Duration.ofSeconds(2));
+                assertNotNull(m, "the successor is not stuck at the zeroed record");
+                assertEquals("next", m.text());
+            }
         }
     }
 

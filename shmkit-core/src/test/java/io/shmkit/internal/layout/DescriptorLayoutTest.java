@@ -129,6 +129,8 @@ class DescriptorLayoutTest {
         expected.forEach((field, constant) -> assertEquals(constant, offset(SLOT, field), field));
         assertEquals(expected.size(), SLOT.memberLayouts().size());
         assertEquals(SlotDescriptor.SLOT_LENGTH, SLOT.byteSize());
+        assertEquals(offset(SLOT, "claimLength"), SlotDescriptor.RETIRING_OFFSET,
+                "a consumer's retiring word is the claim length and reserved int of a producer's slot");
         SequenceLayout name = (SequenceLayout) SLOT.select(PathElement.groupElement("name"));
         assertEquals(SlotDescriptor.NAME_LENGTH, name.elementCount());
         assertEquals(ChannelDescriptor.HEADER_LENGTH + 3L * SlotDescriptor.SLOT_LENGTH, SlotDescriptor.slotOffset(3));
