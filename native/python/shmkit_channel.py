@@ -598,7 +598,21 @@ class Channel:
         self.messages = _s64(self._mem.load64(self._slot + SLOT_MESSAGES_OFFSET))
         self.position = _s64(self._mem.load64(self._slot + SLOT_POSITION_OFFSET, _ACQUIRE))
         self.lost_bytes = 0
+        if self.kind == KIND_MANY_TO_ONE:
+            self._finish_retiring()
         self._activate()
+
+    def _finish_retiring(self):
+        """A many-to-one predecessor that died while zeroing a record it had consumed (its handler
+        had returned) left the record at our position half zeroed: finish the job, move past it."""
+        retiring = self._mem.load64(self._slot + SLOT_RETIRING_OFFSET)
+        length = _s32(retiring & 0xFFFFFFFF)
+        index = self.position & self._mask
+        if retiring >> 32 == self.position & 0xFFFFFFFF and RECORD_HEADER_LENGTH <= length <= self.capacity - index \
+                and length & 7 == 0:
+            self._view[self._data + index:self._data + index + length] = bytes(length)
+            self.position += length
+            self._mem.store64(self._slot + SLOT_POSITION_OFFSET, self.position, _RELEASE)
 
     def attach_subscriber(self, name=None):
         """Joins a publish-subscribe channel as a subscriber: anonymous (None) from the next message
@@ -730,7 +744,11 @@ class Channel:
                     count += 1
                 aligned = _aligned(length)
                 if many_to_one:
-                    # Producers claim space by CAS from zero: give it back zeroed.
+                    # Producers claim space by CAS from zero: give it back zeroed. The slot says
+                    # first which record is being zeroed: if this process dies before the position
+                    # below is committed, the header may be gone, and with it the record's length.
+                    mem.store64(self._slot + SLOT_RETIRING_OFFSET, (position & 0xFFFFFFFF) << 32 | aligned, _RELAXED)
+                    mem.fence()
                     self._view[data + index:data + index + aligned] = bytes(aligned)
                 position += aligned
                 self.position = position

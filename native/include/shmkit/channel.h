@@ -171,8 +171,13 @@ struct shmkit_channel_slot {
     int64_t heartbeat;           /* ms since the epoch */
     int64_t position;            /* consumers: next position to read; many-to-one producers: claim */
     int64_t messages;            /* consumed or produced through this slot */
-    int32_t claim_length;        /* many-to-one producers: bytes of the claim in progress */
-    int32_t reserved;
+    union {
+        struct {
+            int32_t claim_length; /* many-to-one producers: bytes of the claim in progress */
+            int32_t reserved;
+        };
+        uint64_t retiring;       /* the many-to-one consumer: the record it is zeroing, length | position << 32 */
+    };
     char name[SHMKIT_SLOT_NAME_LENGTH]; /* subscribers: UTF-8, NUL padded */
 };
 
@@ -205,6 +210,7 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_slot, position, SHMKIT_SLOT_POSITION_OFFSET)
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, messages, SHMKIT_SLOT_MESSAGES_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, claim_length, SHMKIT_SLOT_CLAIM_LENGTH_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, reserved, SHMKIT_SLOT_RESERVED_OFFSET);
+SHMKIT__CHECK_OFFSET(shmkit_channel_slot, retiring, SHMKIT_SLOT_RETIRING_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, name, SHMKIT_SLOT_NAME_OFFSET);
 _Static_assert(sizeof(struct shmkit_channel_slot) == SHMKIT_SLOT_LENGTH, "a slot is 64 bytes");
 #if !defined(__GCC_ATOMIC_LLONG_LOCK_FREE) || __GCC_ATOMIC_LLONG_LOCK_FREE != 2
@@ -828,6 +834,21 @@ static inline void shmkit__activate(shmkit_channel *ch)
     __atomic_store_n(&ch->slot->owner, shmkit__owner(SHMKIT_SLOT_ACTIVE, ch->pid), __ATOMIC_RELEASE);
 }
 
+/* A many-to-one predecessor that died while zeroing a record it had consumed (its handler had
+ * returned) left the record at our position half zeroed: finish the job and move past it. */
+static inline void shmkit__finish_retiring(shmkit_channel *ch)
+{
+    uint64_t retiring = __atomic_load_n(&ch->slot->retiring, __ATOMIC_SEQ_CST);
+    int64_t length = (int32_t) (uint32_t) retiring;
+    int64_t index = ch->position & ch->mask;
+    if ((uint32_t) (retiring >> 32) == (uint32_t) ch->position && length >= SHMKIT_RECORD_HEADER_LENGTH
+            && length <= ch->capacity - index && (length & 7) == 0) {
+        memset(ch->data + index, 0, (size_t) length);
+        ch->position += length;
+        __atomic_store_n(&ch->slot->position, ch->position, __ATOMIC_RELEASE);
+    }
+}
+
 /*
  * Joins a one-to-one or many-to-one channel as its consumer, resuming from the position the
  * previous consumer committed: nothing is lost or repeated, except a message whose handler was
@@ -850,6 +871,9 @@ static inline int shmkit_channel_attach_consumer(shmkit_channel *ch)
     ch->messages = __atomic_load_n(&ch->slot->messages, __ATOMIC_SEQ_CST);
     ch->position = __atomic_load_n(&ch->slot->position, __ATOMIC_ACQUIRE);
     ch->lost_bytes = 0;
+    if (ch->kind == SHMKIT_KIND_MANY_TO_ONE) {
+        shmkit__finish_retiring(ch);
+    }
     shmkit__activate(ch);
     return 0;
 }
@@ -1055,7 +1079,11 @@ static inline int shmkit_channel_poll(shmkit_channel *ch, shmkit_message_handler
         }
         int64_t aligned = shmkit__aligned(length);
         if (ch->kind == SHMKIT_KIND_MANY_TO_ONE) {
-            /* Producers claim space by CAS from zero: give it back zeroed. */
+            /* Producers claim space by CAS from zero: give it back zeroed. The slot says first which
+             * record is being zeroed: if this process dies before the position below is committed,
+             * the header may be gone, and with it the record's length. */
+            __atomic_store_n(&ch->slot->retiring, (uint64_t) position << 32 | (uint64_t) aligned, __ATOMIC_RELAXED);
+            __atomic_thread_fence(__ATOMIC_RELEASE);
             memset(ch->data + index, 0, (size_t) aligned);
         }
         position += aligned;

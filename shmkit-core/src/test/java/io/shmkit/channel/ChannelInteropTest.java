@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -193,6 +194,14 @@ class ChannelInteropTest {
             for (int i = 0; i < producers; i++) {
                 assertEquals(perProducer, checker.next(i), "every message of producer " + i);
             }
+            try (Segment s = SharedMemory.open(ch.name()); View v = s.map()) {
+                long slot = SlotDescriptor.slotOffset(8);
+                long position = v.memory().get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.POSITION_OFFSET);
+                long retiring = v.memory().get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.RETIRING_OFFSET);
+                int length = (int) retiring;
+                assertTrue(length >= 8 && length % 8 == 0, "the peer says which record it zeroed last: " + retiring);
+                assertTrue(SlotDescriptor.retiringAt(retiring, position - length), "the one before its position");
+            }
         }
     }
 
@@ -283,6 +292,30 @@ class ChannelInteropTest {
                 send(out, 0, 0, n);
                 InteropMessages.Checker checker = new InteropMessages.Checker(peer.name(), 1, ch.maxMessageLength());
                 readAll(p, checker, n);
+                p.waitForSuccess();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aManyToOneConsumerTakesOverFromOneKilledWhileZeroingARecord(Peer peer) throws Exception {
+        String name = names.unique("retiring");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(4096).maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "consumed, then zeroed".getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(out.offer(2, "next".getBytes(StandardCharsets.US_ASCII)));
+            // What a consumer leaves when it dies after zeroing the first record (32 bytes at
+            // position 0) but before committing its position.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                v.memory().set(ValueLayout.JAVA_LONG, SlotDescriptor.slotOffset(2) + SlotDescriptor.RETIRING_OFFSET,
+                        SlotDescriptor.retiring(0, 32));
+                v.memory().asSlice(v.memory().get(ValueLayout.JAVA_LONG, ChannelDescriptor.DATA_OFFSET_OFFSET), 32)
+                        .fill((byte) 0);
+            }
+            try (ChildProcess p = start(peer, name, 1, null)) {
+                assertEquals("2\t4\tnext", p.await(l -> true, "the message after the zeroed one"));
                 p.waitForSuccess();
             }
         }
