@@ -6,6 +6,7 @@ import io.shmkit.SegmentFormatException;
 import io.shmkit.SharedMemory;
 import io.shmkit.View;
 import io.shmkit.internal.layout.ChannelDescriptor;
+import io.shmkit.internal.layout.RecordDescriptor;
 import io.shmkit.internal.layout.SlotDescriptor;
 import io.shmkit.internal.os.OsBackend;
 
@@ -273,42 +274,53 @@ public final class Channel implements AutoCloseable {
 
     /**
      * Validates the positions found in an existing channel, so that corruption is reported on open.
-     * Others may be moving them meanwhile: the tail is read before and after the rest, and each
-     * bound is checked against the reading that makes it hold for a live channel (positions only
-     * grow; consumer &le; tail &le; clean position at every instant).
+     * Producers and consumers may be at work meanwhile, and the relations checked hold only against
+     * one value of the tail: the checks are repeated until the tail stood still while they ran. A
+     * channel whose tail never does is in busy use, and its records are checked as they are read.
+     *
+     * <p>A single producer publishes a record's header before it advances the tail, so a consumer
+     * may be up to one record ahead of the tail.
      */
     private void checkPositions() throws SegmentFormatException {
-        long tailBefore = (long) LONG.getVolatile(header, TAIL_OFFSET);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            long tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
+            SegmentFormatException problem = positionProblem(tail);
+            if ((long) LONG.getVolatile(header, TAIL_OFFSET) == tail) {
+                if (problem != null) {
+                    throw problem;
+                }
+                return;
+            }
+        }
+    }
+
+    private SegmentFormatException positionProblem(long tail) {
+        if (tail < 0 || (tail & 7) != 0) {
+            return ChannelDescriptor.corrupted(name, TAIL_OFFSET, "tail position", tail);
+        }
         long clean = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
-        long[] positions = new long[consumerSlots];
-        int[] states = new int[consumerSlots];
+        if (kind != ChannelKind.MANY_TO_ONE && (clean < tail || clean > tail + capacity || (clean & 7) != 0)) {
+            return ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")",
+                    clean);
+        }
+        long ahead = kind == ChannelKind.MANY_TO_ONE ? 0
+                : RecordDescriptor.aligned(RecordDescriptor.HEADER_LENGTH + maxMessageLength);
         for (int i = 0; i < consumerSlots; i++) {
             long slot = consumerSlot(i);
-            states[i] = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
-            positions[i] = (long) LONG.getVolatile(header, slot + POSITION_OFFSET);
-        }
-        long tailAfter = (long) LONG.getVolatile(header, TAIL_OFFSET);
-        if (tailBefore < 0 || (tailBefore & 7) != 0 || tailAfter < tailBefore) {
-            throw ChannelDescriptor.corrupted(name, TAIL_OFFSET, "tail position", tailBefore);
-        }
-        if (kind != ChannelKind.MANY_TO_ONE && (clean < tailBefore || clean > tailAfter + capacity || (clean & 7) != 0)) {
-            throw ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET,
-                    "clean position (tail " + tailBefore + ")", clean);
-        }
-        for (int i = 0; i < consumerSlots; i++) {
-            long slot = consumerSlot(i);
-            int state = states[i];
+            int state = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
             if (state < FREE || state > DEAD) {
-                throw ChannelDescriptor.corrupted(name, slot + OWNER_OFFSET, "state of consumer slot " + i, state);
+                return ChannelDescriptor.corrupted(name, slot + OWNER_OFFSET, "state of consumer slot " + i, state);
             }
-            long position = positions[i];
-            boolean gates = kind != ChannelKind.PUBLISH_SUBSCRIBE || state == ACTIVE || state == CLAIMING;
-            if (position < 0 || (position & 7) != 0 || position > tailAfter
-                    || gates && tailBefore - position > capacity) {
-                throw ChannelDescriptor.corrupted(name, slot + POSITION_OFFSET,
-                        "position of consumer slot " + i + " (tail " + tailAfter + ")", position);
+            long position = (long) LONG.getVolatile(header, slot + POSITION_OFFSET);
+            // A subscriber slot being taken (CLAIMING) still holds its previous owner's position,
+            // which gated nothing while that owner was closed or dead.
+            boolean gates = kind != ChannelKind.PUBLISH_SUBSCRIBE || state == ACTIVE;
+            if (position < 0 || (position & 7) != 0 || position > tail + ahead || gates && tail - position > capacity) {
+                return ChannelDescriptor.corrupted(name, slot + POSITION_OFFSET,
+                        "position of consumer slot " + i + " (tail " + tail + ")", position);
             }
         }
+        return null;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import static io.shmkit.internal.layout.SlotDescriptor.CLAIM_LENGTH_OFFSET;
 import static io.shmkit.internal.layout.SlotDescriptor.MESSAGES_OFFSET;
 import static io.shmkit.internal.layout.SlotDescriptor.OWNER_OFFSET;
 import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
+import static io.shmkit.internal.layout.SlotDescriptor.RETIRING_OFFSET;
 
 /**
  * Receives messages from a channel: its consumer (one-to-one, many-to-one) or one of its
@@ -93,8 +94,27 @@ public final class ChannelConsumer implements AutoCloseable {
     /** Consumers resume from the position their predecessor committed. */
     private long resume() {
         position = (long) LONG.getAcquire(header, slot + POSITION_OFFSET);
+        if (manyToOne) {
+            finishRetiring();
+        }
         channel.activate(slot);
         return 0;
+    }
+
+    /**
+     * A many-to-one predecessor that died while zeroing a record it had consumed (its handler had
+     * returned) left the record at our position half zeroed: finish the job and move past it.
+     */
+    private void finishRetiring() {
+        long retiring = (long) LONG.getVolatile(header, slot + RETIRING_OFFSET);
+        int length = (int) retiring;
+        long index = position & mask;
+        if (SlotDescriptor.retiringAt(retiring, position) && length >= HEADER_LENGTH && length <= capacity - index
+                && (length & 7) == 0) {
+            data.asSlice(index, length).fill((byte) 0);
+            position += length;
+            LONG.setRelease(header, slot + POSITION_OFFSET, position);
+        }
     }
 
     /**
@@ -192,7 +212,11 @@ public final class ChannelConsumer implements AutoCloseable {
                 }
                 long aligned = RecordDescriptor.aligned(length);
                 if (manyToOne) {
-                    // Producers claim space by CAS from zero: give it back zeroed.
+                    // Producers claim space by CAS from zero: give it back zeroed. The slot says first
+                    // which record is being zeroed: if this process dies before the position below is
+                    // committed, the header may be gone, and with it the record's length.
+                    LONG.setOpaque(header, slot + RETIRING_OFFSET, SlotDescriptor.retiring(pos, aligned));
+                    VarHandle.storeStoreFence();
                     data.asSlice(index, aligned).fill((byte) 0);
                 }
                 pos += aligned;

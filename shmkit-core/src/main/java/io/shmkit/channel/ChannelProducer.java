@@ -98,10 +98,19 @@ public final class ChannelProducer implements AutoCloseable {
 
     /**
      * A producer that died mid-record leaves, at most, payload bytes beyond the tail (the header is
-     * published last): zero them, so the region ahead of the tail is clean again.
+     * published last): zero them, so the region ahead of the tail is clean again. One that died
+     * between publishing a record (or padding) and advancing the tail left that record committed
+     * beyond the tail, where a consumer may have read it already: it is adopted, not zeroed.
      */
     private void takeOverTail() {
         tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
+        long index = tail & mask;
+        int length = RecordDescriptor.length((long) LONG.getVolatile(data, index));
+        // Ahead of the tail the ring is zero, but for that one record: a header there is its.
+        if (length >= HEADER_LENGTH && length <= capacity - index) {
+            tail += RecordDescriptor.aligned(length);
+            LONG.setRelease(header, TAIL_OFFSET, tail);
+        }
         cleanPosition = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
         long dirtyEnd = Math.min(cleanPosition, tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
         zero(tail, dirtyEnd);

@@ -4,6 +4,7 @@ import io.shmkit.SegmentFormatException;
 import io.shmkit.SharedMemory;
 import io.shmkit.Segment;
 import io.shmkit.View;
+import io.shmkit.internal.layout.SlotDescriptor;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -362,6 +364,109 @@ class ChannelTest {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> in.poll(m -> { }, 10));
             assertInstanceOf(SegmentFormatException.class, e.getCause());
             assertTrue(e.getMessage().contains("corrupted"), e.getMessage());
+        }
+    }
+
+    @Test
+    void openingABusyChannelIsNotMistakenForACorruptedOne() throws Exception {
+        // Open checks positions against the tail; a consumer moving on meanwhile is no corruption.
+        try (Channel ch = Channel.create(names.unique("busy"), ChannelKind.ONE_TO_ONE, SMALL);
+             ChannelConsumer in = ch.consumer()) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicBoolean done = new AtomicBoolean();
+            Thread producer = Thread.ofPlatform().start(() -> {
+                try (ChannelProducer out = ch.producer()) {
+                    byte[] b = new byte[8];
+                    while (!done.get()) {
+                        out.offer(1, b);
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            Thread consumer = Thread.ofPlatform().start(() -> {
+                while (!done.get()) {
+                    in.poll(m -> { }, 64);
+                }
+            });
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                for (int i = 0; i < 5_000 && System.nanoTime() - deadline < 0; i++) {
+                    Channel.open(ch.name()).close();
+                }
+            } finally {
+                done.set(true);
+                producer.join(10_000);
+                consumer.join(10_000);
+            }
+            assertNull(failure.get());
+            assertTrue(in.position() > 0, "the consumer was busy");
+        }
+    }
+
+    @Test
+    void openingWhileASubscriberJoinsIsNotMistakenForCorruption() throws Exception {
+        String name = names.unique("joining");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, SMALL.maxSubscribers(2));
+             ChannelProducer out = ch.producer()) {
+            try (ChannelConsumer early = ch.subscriber("early")) {
+                assertNotNull(early);
+            }
+            for (int i = 0; i < 100; i++) {
+                assertTrue(out.offer(1, new byte[100]), "nobody holds the producer back");
+            }
+            // The state between a joiner's CAS of the owner word and its first position store: the
+            // position is still the one "early" left, far behind the tail, and gates nothing yet.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                long slot = 320 + 64;
+                v.memory().set(ValueLayout.JAVA_LONG, slot, ((long) ProcessHandle.current().pid() << 32) | 1);
+            }
+            Channel.open(name).close();
+        }
+    }
+
+    @Test
+    void aProducerTakingOverAdoptsTheRecordItsPredecessorPublishedLast() throws Exception {
+        String name = names.unique("takeover");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL); ChannelConsumer in = ch.consumer()) {
+            try (ChannelProducer first = ch.producer()) {
+                assertTrue(first.offer(1, "published".getBytes(StandardCharsets.US_ASCII)));
+            }
+            // As if it had died between publishing the record's header and advancing the tail.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                v.memory().set(ValueLayout.JAVA_LONG, 64, 0L);
+            }
+            List<String> got = new ArrayList<>();
+            assertEquals(1, in.poll(m -> got.add(m.typeId() + ":" + m.text()), 10), "the record was published");
+            try (ChannelProducer next = ch.producer()) {
+                assertTrue(next.offer(2, "sent after the takeover".getBytes(StandardCharsets.US_ASCII)));
+            }
+            assertEquals(1, in.poll(m -> got.add(m.typeId() + ":" + m.text()), 10));
+            assertEquals(List.of("1:published", "2:sent after the takeover"), got);
+            assertEquals(0, in.lag());
+        }
+    }
+
+    @Test
+    void aManyToOneConsumerKilledWhileZeroingARecordIsSucceededCleanly() throws Exception {
+        String name = names.unique("retiring");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, SMALL.maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "consumed, then zeroed".getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(out.offer(2, "next".getBytes(StandardCharsets.US_ASCII)));
+            // What a consumer leaves when it dies after zeroing the first record but before
+            // committing its position: the record's bytes are zero, and its slot says which record
+            // it was zeroing (position 0, 32 bytes).
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                long slot = 320 + 2 * 64;
+                v.memory().set(ValueLayout.JAVA_LONG, slot + SlotDescriptor.RETIRING_OFFSET, 32L);
+                v.memory().asSlice(v.memory().get(ValueLayout.JAVA_LONG, 40), 32).fill((byte) 0);
+            }
+            try (ChannelConsumer in = ch.consumer()) {
+                ReceivedMessage m = in.receive(Duration.ofSeconds(2));
+                assertNotNull(m, "the successor is not stuck at the zeroed record");
+                assertEquals("next", m.text());
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -28,9 +29,12 @@ public final class ChildProcess implements AutoCloseable {
     private final Process process;
     private final Writer stdin;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final List<String> seen = new ArrayList<>();
+    /** The last lines consumed by waits, for failure reports. */
+    private final ArrayDeque<String> seen = new ArrayDeque<>();
+    private long seenCount;
     private final StringBuilder stderr = new StringBuilder();
     private final String description;
+    private final Thread stderrPump;
 
     private ChildProcess(List<String> command) throws IOException {
         this.description = String.join(" ", command);
@@ -44,6 +48,7 @@ public final class ChildProcess implements AutoCloseable {
         err.setDaemon(true);
         out.start();
         err.start();
+        this.stderrPump = err;
     }
 
     /** Starts any command. */
@@ -116,7 +121,11 @@ public final class ChildProcess implements AutoCloseable {
                     lines.add(EOF);
                     throw new AssertionError("process ended before " + what + ": " + description + diagnostics());
                 }
-                seen.add(line);
+                seenCount++;
+                seen.addLast(line.length() > 200 ? line.substring(0, 200) + "..." : line);
+                if (seen.size() > 20) {
+                    seen.removeFirst();
+                }
                 if (matcher.test(line)) {
                     return line;
                 }
@@ -155,6 +164,8 @@ public final class ChildProcess implements AutoCloseable {
                 throw new AssertionError("process did not exit within " + TIMEOUT.toSeconds() + " s: " + description
                         + diagnostics());
             }
+            // So that stderr() holds all of it: the pump may still be reading what the child wrote last.
+            stderrPump.join(TIMEOUT.toMillis());
             return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -167,6 +178,29 @@ public final class ChildProcess implements AutoCloseable {
         int code = waitFor();
         if (code != 0) {
             throw new AssertionError("exit code " + code + " from: " + description + diagnostics());
+        }
+    }
+
+    /** Waits for exit code 0 and returns the stdout lines that no wait has consumed. */
+    public List<String> remainingOutput() {
+        waitForSuccess();
+        List<String> out = new ArrayList<>();
+        try {
+            while (true) {
+                String line = lines.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                if (line == null) {
+                    throw new AssertionError("stdout did not end within " + TIMEOUT.toSeconds() + " s after exit: "
+                            + description + diagnostics());
+                }
+                if (line.equals(EOF)) {
+                    lines.add(EOF);
+                    return out;
+                }
+                out.add(line);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
         }
     }
 
@@ -191,10 +225,14 @@ public final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** What the child wrote, bounded: a failing test that streamed many lines must not drown the report. */
     private String diagnostics() {
         List<String> pending = new ArrayList<>(lines);
         pending.remove(EOF);
-        return "\n--- stdout seen: " + seen + " pending: " + pending + "\n--- stderr:\n" + stderr();
+        return "\n--- stdout seen (" + seenCount + " lines, the last 20): " + seen
+                + " pending (" + pending.size() + ", the first 20): " + pending.subList(0, Math.min(20, pending.size()))
+                        .stream().map(l -> l.length() > 200 ? l.substring(0, 200) + "..." : l).toList()
+                + "\n--- stderr:\n" + stderr();
     }
 
     @Override

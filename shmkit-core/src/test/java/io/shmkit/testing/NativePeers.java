@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Peer programs in other languages: Python scripts (standard library only) and C programs built
- * with the system compiler, copied out of the test resources. Tests that need a missing tool are
- * skipped with the reason.
+ * with the system compiler, either copied out of the test resources or taken from the repository
+ * itself (the shipped {@code native/} files, so that the tests exercise exactly what users get).
+ * Tests that need a missing tool are skipped with the reason.
  */
 public final class NativePeers {
     private NativePeers() {
@@ -41,13 +42,46 @@ public final class NativePeers {
     /** Compiles a C peer (plus any extra sources) with the system compiler and returns the binary. */
     public static List<String> c(String source, Path dir, String... extraArgs) throws IOException {
         requireTool("cc", "--version");
-        Path src = resource(source, dir);
-        Path binary = dir.resolve(source.replace(".c", ""));
+        return compile(resource(source, dir), dir, extraArgs);
+    }
+
+    /**
+     * Compiles a C program of the repository (e.g. {@code native/examples/channel_consumer.c}) and
+     * returns the binary; {@code extraArgs} may use {@link #repoPath} for include directories.
+     */
+    public static List<String> cFromRepo(String source, Path dir, String... extraArgs) throws IOException {
+        requireTool("cc", "--version");
+        return compile(repoPath(source), dir, extraArgs);
+    }
+
+    /** The command that runs a Python script of the repository; skips the test when python3 is missing. */
+    public static List<String> pythonFromRepo(String script) {
+        requireTool("python3", "--version");
+        return List.of("python3", repoPath(script).toString());
+    }
+
+    /**
+     * A file or directory of the repository, found from the working directory upwards (tests run
+     * in the module's directory, {@code shmkit-core}).
+     */
+    public static Path repoPath(String relative) {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            Path candidate = d.resolve(relative);
+            if (Files.exists(candidate) && Files.exists(d.resolve("pom.xml"))) {
+                return candidate;
+            }
+        }
+        throw new AssertionError(relative + " not found above " + Path.of("").toAbsolutePath());
+    }
+
+    private static List<String> compile(Path src, Path dir, String... extraArgs) throws IOException {
+        String file = src.getFileName().toString();
+        Path binary = dir.resolve(file.replace(".c", ""));
         List<String> cmd = new ArrayList<>(List.of("cc", "-O2", "-Wall", "-Werror", "-std=c11", "-D_GNU_SOURCE",
                 "-o", binary.toString(), src.toString()));
         cmd.addAll(List.of(extraArgs));
         cmd.add("-lrt");
-        run(cmd, "compiling " + source);
+        run(cmd, "compiling " + file);
         return List.of(binary.toString());
     }
 

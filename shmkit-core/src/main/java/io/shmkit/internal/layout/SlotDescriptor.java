@@ -16,6 +16,8 @@ package io.shmkit.internal.layout;
  *      32     8  messages: consumed or produced by this slot, ever
  *      40     4  claim length: many-to-one producers, the bytes of the claim in progress
  *      44     4  reserved (0)
+ *      40     8  retiring (the same bytes, in the many-to-one consumer's slot): the record being
+ *                zeroed, low 32 bits its length, high 32 bits the low 32 bits of its position
  *      48    16  name: subscribers, UTF-8, NUL padded (a restarting subscriber finds its slot by it)
  * </pre>
  *
@@ -36,6 +38,7 @@ public final class SlotDescriptor {
     public static final long MESSAGES_OFFSET = 32;
     public static final long CLAIM_LENGTH_OFFSET = 40;
     public static final long RESERVED_OFFSET = 44;
+    public static final long RETIRING_OFFSET = 40;
     public static final long NAME_OFFSET = 48;
     public static final int NAME_LENGTH = 16;
 
@@ -56,6 +59,16 @@ public final class SlotDescriptor {
 
     public static int pid(long owner) {
         return (int) (owner >>> 32);
+    }
+
+    /** The retiring word for the record of {@code length} bytes at {@code position}. */
+    public static long retiring(long position, long length) {
+        return position << 32 | length;
+    }
+
+    /** Whether a retiring word names the record at {@code position}, and not one before it. */
+    public static boolean retiringAt(long retiring, long position) {
+        return (int) (retiring >>> 32) == (int) position;
     }
 
     /** The offset of slot {@code index} (producers first) in the segment. */

@@ -1,0 +1,409 @@
+package io.shmkit.channel;
+
+import io.shmkit.Segment;
+import io.shmkit.SharedMemory;
+import io.shmkit.View;
+import io.shmkit.internal.layout.ChannelDescriptor;
+import io.shmkit.internal.layout.RecordDescriptor;
+import io.shmkit.internal.layout.SlotDescriptor;
+import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.NativePeers;
+import io.shmkit.testing.TestSegments;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shipped C header ({@code native/include/shmkit/channel.h}, through the example
+ * {@code native/examples/channel_consumer.c}) and Python module ({@code native/python/shmkit_channel.py})
+ * as consumers and subscribers of channels that Java produces into: every message, in order, intact,
+ * across many wraps of small rings, for each kind; consumers of different languages taking turns;
+ * dead producers and subscribers; and segments that are not channels. Each peer is a real process.
+ */
+class ChannelInteropTest {
+
+    /** The languages that read; Python twice, with real atomics and in its documented plain mode. */
+    enum Peer {
+        C, PYTHON, PYTHON_PLAIN
+    }
+
+    private static final long TIMEOUT_MS = 60_000;
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path buildDir;
+    private static List<String> cConsumer;
+
+    private final TestSegments names = new TestSegments();
+
+    @AfterEach
+    void cleanup() throws IOException {
+        names.removeAll();
+    }
+
+    private static synchronized List<String> cConsumer() throws IOException {
+        if (cConsumer == null) {
+            cConsumer = NativePeers.cFromRepo("native/examples/channel_consumer.c", buildDir,
+                    "-Wextra", "-I" + NativePeers.repoPath("native/include"));
+        }
+        return cConsumer;
+    }
+
+    /**
+     * The command that runs a peer: {@code --count}, a timeout, and {@code subscriber} (null: the
+     * consumer; "": an anonymous subscriber; else a named one).
+     */
+    private static List<String> command(Peer peer, String channel, long count, String subscriber) throws IOException {
+        List<String> cmd = new ArrayList<>(peer == Peer.C ? cConsumer()
+                : NativePeers.pythonFromRepo("native/python/shmkit_channel.py"));
+        cmd.addAll(List.of(channel, "--count", Long.toString(count)));
+        if (peer == Peer.C) {
+            cmd.addAll(List.of("--timeout-ms", Long.toString(TIMEOUT_MS)));
+        } else {
+            cmd.addAll(List.of("--timeout", Long.toString(TIMEOUT_MS / 1000)));
+        }
+        if (subscriber != null) {
+            cmd.add("--subscriber");
+            if (!subscriber.isEmpty()) {
+                cmd.add(subscriber);
+            }
+        }
+        if (peer == Peer.PYTHON_PLAIN) {
+            cmd.addAll(List.of("--atomics", "plain"));
+        }
+        return cmd;
+    }
+
+    private static ChildProcess start(Peer peer, String channel, long count, String subscriber) throws IOException {
+        return ChildProcess.start(command(peer, channel, count, subscriber));
+    }
+
+    /** Reads {@code count} printed messages and checks each as it comes. */
+    private static void readAll(ChildProcess p, InteropMessages.Checker checker, long count) {
+        for (long i = 0; i < count; i++) {
+            checker.check(p.await(l -> true, "message " + i + " of " + count));
+        }
+    }
+
+    private static void send(ChannelProducer out, int producer, long from, long to) throws InterruptedException {
+        for (long seq = from; seq < to; seq++) {
+            byte[] b = InteropMessages.payload(producer, seq, out.maxMessageLength());
+            assertTrue(out.send(producer, b, SEND_TIMEOUT), "no space for 30 s at message " + seq);
+        }
+    }
+
+    /** Waits until a peer process is an active, live participant, as the Java side sees it. */
+    private static ChannelStats.Participant awaitParticipant(Channel ch, ChildProcess p) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+        while (System.nanoTime() - deadline < 0) {
+            for (ChannelStats.Participant q : ch.stats().participants()) {
+                if (q.pid() == p.pid() && q.state().equals("active")) {
+                    return q;
+                }
+            }
+            assertTrue(p.isAlive(), "the peer exited before joining: " + p.stderr());
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("the peer did not join within " + TIMEOUT_MS + " ms: " + p.stderr());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @EnumSource(Peer.class)
+    void oneToOneDeliversEveryMessageInOrderAcrossManyWraps(Peer peer) throws Exception {
+        int n = 20_000;
+        try (Channel ch = Channel.create(names.unique("o2o"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = start(peer, ch.name(), n, null)) {
+            send(out, 0, 0, n);
+            InteropMessages.Checker checker = new InteropMessages.Checker(peer.name(), 1, ch.maxMessageLength());
+            readAll(p, checker, n);
+            p.waitForSuccess();
+            ChannelStats stats = ch.stats();
+            assertTrue(stats.tail() > 100L * ch.capacity(), "wrapped many times: tail " + stats.tail());
+            ChannelStats.Participant consumer = stats.participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals("closed", consumer.state(), "the peer left its slot cleanly");
+            assertEquals(n, consumer.messages());
+            assertEquals(stats.tail(), consumer.position(), "it committed every message");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void manyToOneFromThreadsAndAnotherProcess(Peer peer) throws Exception {
+        int threads = 3;
+        int perProducer = 5000;
+        int producers = threads + 1;
+        try (Channel ch = Channel.create(names.unique("m2o"), ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(8192).maxProducers(8));
+             ChildProcess p = start(peer, ch.name(), (long) producers * perProducer, null);
+             ChildProcess other = ChildProcess.java(ChannelProducerPeer.class, "send", ch.name(),
+                     Integer.toString(threads), Integer.toString(perProducer))) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                senders.add(Thread.ofPlatform().start(() -> {
+                    try (ChannelProducer out = ch.producer()) {
+                        send(out, id, 0, perProducer);
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                }));
+            }
+            InteropMessages.Checker checker =
+                    new InteropMessages.Checker(peer.name(), producers, ch.maxMessageLength());
+            try {
+                readAll(p, checker, (long) producers * perProducer);
+            } catch (AssertionError e) {
+                throw new AssertionError("the consumer stalled; the producer process said: " + other.stderr()
+                        + "; the producer threads: " + failure.get(), e);
+            }
+            p.waitForSuccess();
+            other.awaitPrefix("SENT");
+            other.waitForSuccess();
+            for (Thread t : senders) {
+                t.join(TIMEOUT_MS);
+            }
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            for (int i = 0; i < producers; i++) {
+                assertEquals(perProducer, checker.next(i), "every message of producer " + i);
+            }
+            try (Segment s = SharedMemory.open(ch.name()); View v = s.map()) {
+                long slot = SlotDescriptor.slotOffset(8);
+                long position = v.memory().get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.POSITION_OFFSET);
+                long retiring = v.memory().get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.RETIRING_OFFSET);
+                int length = (int) retiring;
+                assertTrue(length >= 8 && length % 8 == 0, "the peer says which record it zeroed last: " + retiring);
+                assertTrue(SlotDescriptor.retiringAt(retiring, position - length), "the one before its position");
+            }
+        }
+    }
+
+    @Test
+    void publishSubscribeToCPythonAndJavaSubscribersAtOnce() throws Exception {
+        int n = 20_000;
+        try (Channel ch = Channel.create(names.unique("pubsub"), ChannelKind.PUBLISH_SUBSCRIBE,
+                ChannelOptions.defaults().capacity(8192).maxSubscribers(4));
+             ChannelProducer out = ch.producer();
+             ChannelConsumer java = ch.subscriber("java");
+             ChildProcess c = start(Peer.C, ch.name(), n, "");
+             ChildProcess python = start(Peer.PYTHON, ch.name(), n, "py")) {
+            // Subscribers see what is published after they join: wait until both have.
+            assertTrue(awaitParticipant(ch, c).alive(), "the C subscriber's pid and start time identify it");
+            ChannelStats.Participant py = awaitParticipant(ch, python);
+            assertTrue(py.alive(), "the Python subscriber's pid and start time identify it");
+            assertEquals("py", py.subscriberName());
+            InteropMessages.Checker javaChecker = new InteropMessages.Checker("Java", 1, ch.maxMessageLength());
+            long sent = 0;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+            // One thread produces and polls the Java subscriber, so the producer never waits on it.
+            while (javaChecker.total() < n) {
+                assertTrue(System.nanoTime() - deadline < 0, "timed out: sent " + sent + ", Java read "
+                        + javaChecker.total());
+                if (sent < n && out.offer(0, InteropMessages.payload(0, sent, out.maxMessageLength()))) {
+                    sent++;
+                }
+                java.poll(m -> javaChecker.check(m.typeId(), m.bytes()), 16);
+            }
+            InteropMessages.Checker cChecker = new InteropMessages.Checker("C", 1, ch.maxMessageLength());
+            InteropMessages.Checker pyChecker = new InteropMessages.Checker("Python", 1, ch.maxMessageLength());
+            readAll(c, cChecker, n);
+            readAll(python, pyChecker, n);
+            c.waitForSuccess();
+            python.waitForSuccess();
+            assertTrue(ch.stats().tail() > 100L * ch.capacity(), "wrapped many times");
+        }
+    }
+
+    @Test
+    void consumersOfThreeLanguagesTakeTurnsWithoutLosingOrRepeatingAMessage() throws Exception {
+        int share = 2000;
+        try (Channel ch = Channel.create(names.unique("turns"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096))) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread sender = Thread.ofPlatform().start(() -> {
+                try (ChannelProducer out = ch.producer()) {
+                    send(out, 0, 0, 3L * share);
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            InteropMessages.Checker checker = new InteropMessages.Checker("turns", 1, ch.maxMessageLength());
+            for (Peer peer : List.of(Peer.C, Peer.PYTHON)) {
+                try (ChildProcess p = start(peer, ch.name(), share, null)) {
+                    readAll(p, checker, share);
+                    p.waitForSuccess();
+                }
+            }
+            try (ChannelConsumer in = ch.consumer()) {
+                while (checker.total() < 3L * share) {
+                    ReceivedMessage m = in.receive(SEND_TIMEOUT);
+                    assertTrue(m != null, "the Java consumer resumed where Python stopped, at " + checker.total());
+                    checker.check(m.typeId(), m.payload());
+                }
+            }
+            sender.join(TIMEOUT_MS);
+            if (failure.get() != null) {
+                throw new AssertionError(failure.get());
+            }
+            ChannelStats.Participant consumer = ch.stats().participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals(3L * share, consumer.messages(), "the slot counts the messages of all three");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON", "PYTHON_PLAIN"})
+    void aProducerKilledMidRecordIsSkipped(Peer peer) throws Exception {
+        int n = 2000;
+        try (Channel ch = Channel.create(names.unique("deadprod"), ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(8192).maxProducers(4))) {
+            try (ChildProcess dying = ChildProcess.java(ChannelProducerPeer.class, "claim", ch.name())) {
+                dying.awaitPrefix("CLAIMED");
+                dying.kill();
+            }
+            try (ChildProcess p = start(peer, ch.name(), n, null); ChannelProducer out = ch.producer()) {
+                send(out, 0, 0, n);
+                InteropMessages.Checker checker = new InteropMessages.Checker(peer.name(), 1, ch.maxMessageLength());
+                readAll(p, checker, n);
+                p.waitForSuccess();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aManyToOneConsumerTakesOverFromOneKilledWhileZeroingARecord(Peer peer) throws Exception {
+        String name = names.unique("retiring");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(4096).maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "consumed, then zeroed".getBytes(StandardCharsets.US_ASCII)));
+            assertTrue(out.offer(2, "next".getBytes(StandardCharsets.US_ASCII)));
+            // What a consumer leaves when it dies after zeroing the first record (32 bytes at
+            // position 0) but before committing its position.
+            try (Segment s = SharedMemory.open(name); View v = s.map()) {
+                v.memory().set(ValueLayout.JAVA_LONG, SlotDescriptor.slotOffset(2) + SlotDescriptor.RETIRING_OFFSET,
+                        SlotDescriptor.retiring(0, 32));
+                v.memory().asSlice(v.memory().get(ValueLayout.JAVA_LONG, ChannelDescriptor.DATA_OFFSET_OFFSET), 32)
+                        .fill((byte) 0);
+            }
+            try (ChildProcess p = start(peer, name, 1, null)) {
+                assertEquals("2\t4\tnext", p.await(l -> true, "the message after the zeroed one"));
+                p.waitForSuccess();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aKilledSubscriberStopsHoldingTheProducerBack(Peer peer) throws Exception {
+        try (Channel ch = Channel.create(names.unique("deadsub"), ChannelKind.PUBLISH_SUBSCRIBE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            try (ChildProcess p = start(peer, ch.name(), 1_000_000, "")) {
+                awaitParticipant(ch, p);
+                p.kill();
+            }
+            // Ten rings' worth: impossible while a subscriber that reads nothing is taken for alive.
+            send(out, 0, 0, 10L * ch.capacity() / 64);
+            ChannelStats.Participant gone = ch.stats().participants().stream()
+                    .filter(q -> q.role().equals("subscriber")).findFirst().orElseThrow();
+            assertEquals("dead", gone.state());
+            assertFalse(gone.alive());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void segmentsThatAreNotChannelsAreRefusedClearly(Peer peer) throws Exception {
+        Map<String, String> expected = new HashMap<>();
+        String missing = names.unique("missing");
+        expected.put(missing, "no shared memory segment named \"" + missing + "\"");
+        String plain = names.unique("plain");
+        String tiny = names.unique("tiny");
+        String future = names.unique("future");
+        String broken = names.unique("broken");
+        try (Segment p = SharedMemory.create(plain, 65536); View v = p.map();
+             Segment t = SharedMemory.create(tiny, 100);
+             Channel f = Channel.create(future, ChannelKind.ONE_TO_ONE, ChannelOptions.defaults().capacity(4096));
+             Segment fs = SharedMemory.open(future); View fv = fs.map();
+             Channel b = Channel.create(broken, ChannelKind.MANY_TO_ONE, ChannelOptions.defaults().capacity(4096));
+             Segment bs = SharedMemory.open(broken); View bv = bs.map()) {
+            v.putString(0, "just some text, no channel here");
+            assertEquals(100, t.size());
+            assertEquals(ChannelKind.ONE_TO_ONE, f.kind(), "Java created a sound channel; then it was changed");
+            assertEquals(ChannelKind.MANY_TO_ONE, b.kind());
+            fv.memory().set(ValueLayout.JAVA_INT, ChannelDescriptor.VERSION_OFFSET, 2);
+            bv.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.CAPACITY_OFFSET, 12345);
+            expected.put(plain, "segment \"" + plain + "\" is not a channel: magic at offset 0 is 0x");
+            expected.put(tiny, "segment \"" + tiny + "\" is not a channel: it is 100 bytes, smaller than a channel");
+            expected.put(future, "channel \"" + future + "\" has layout version 2");
+            expected.put(broken, "channel \"" + broken + "\" is corrupted: capacity");
+            for (Map.Entry<String, String> e : expected.entrySet()) {
+                try (ChildProcess proc = start(peer, e.getKey(), 1, null)) {
+                    int code = proc.waitFor();
+                    assertEquals(e.getKey().equals(missing) ? 3 : 1, code, "exit code for " + e.getKey()
+                            + ", stderr: " + proc.stderr());
+                    assertTrue(proc.stderr().contains(e.getValue()), "for " + e.getKey() + " expected \"" + e.getValue()
+                            + "\" in: " + proc.stderr());
+                    assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                }
+            }
+        }
+    }
+
+    @Test
+    void cAndPythonDeclareTheLayoutOfTheJavaDescriptors() throws Exception {
+        Map<String, Long> java = new HashMap<>();
+        for (Class<?> descriptor : List.of(ChannelDescriptor.class, SlotDescriptor.class, RecordDescriptor.class)) {
+            for (Field f : descriptor.getFields()) {
+                if (Modifier.isStatic(f.getModifiers()) && (f.getType() == int.class || f.getType() == long.class)) {
+                    java.put(descriptor.getSimpleName() + "." + f.getName(), ((Number) f.get(null)).longValue());
+                }
+            }
+        }
+        List<String> c = NativePeers.c("channel_layout.c", buildDir, "-I" + NativePeers.repoPath("native/include"));
+        List<String> python = new ArrayList<>(NativePeers.python("channel_layout.py", buildDir));
+        python.add(NativePeers.repoPath("native/python").toString());
+        for (List<String> probe : List.of(c, python)) {
+            Map<String, Long> declared = new HashMap<>();
+            try (ChildProcess p = ChildProcess.start(probe)) {
+                for (String line : p.remainingOutput()) {
+                    String[] kv = line.split(" ");
+                    declared.put(kv[0], Long.parseLong(kv[1]));
+                }
+            }
+            assertEquals(java.keySet(), declared.keySet(), probe + " declares every Java layout constant, no more");
+            for (Map.Entry<String, Long> e : java.entrySet()) {
+                assertEquals(e.getValue(), declared.get(e.getKey()), probe + ": " + e.getKey());
+            }
+        }
+    }
+}
