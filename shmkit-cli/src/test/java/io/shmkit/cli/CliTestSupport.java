@@ -6,7 +6,10 @@ import org.junit.jupiter.api.AfterEach;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,6 +73,15 @@ abstract class CliTestSupport {
         p.closeStdin();
         p.awaitExit();
         return p;
+    }
+
+    /** Waits, bounded, until a condition holds; polls it with short parks. */
+    static void awaitCondition(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + ShmProcess.TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
     }
 
     static void assertExit(int expected, ShmProcess p) {

@@ -2,17 +2,11 @@ package io.shmkit.cli;
 
 import io.shmkit.SharedMemory;
 import io.shmkit.channel.Channel;
-import io.shmkit.channel.ChannelStats;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,8 +24,6 @@ class ShmChannelCliTest extends CliTestSupport {
     ShmChannelCliTest() {
         super("chantest");
     }
-
-    private static final Duration READY_TIMEOUT = ShmProcess.TIMEOUT;
 
     private Map<String, Object> statJson(String name) throws IOException {
         ShmProcess stat = run("stat", name, "--json", "--interval", "1ms");
@@ -53,23 +45,21 @@ class ShmChannelCliTest extends CliTestSupport {
      * Waits, bounded, until the channel has {@code live} live participants of {@code role}, looking
      * through the library: cheaper than a {@code shm stat} process per look.
      */
-    private static void awaitLive(String name, String role, int live) throws Exception {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        long seen = 0;
-        while (System.nanoTime() - deadline < 0) {
-            if (SharedMemory.exists(name)) {
-                try (Channel channel = Channel.open(name)) {
-                    ChannelStats stats = channel.stats();
-                    seen = stats.participants().stream().filter(p -> p.role().equals(role) && p.alive()).count();
-                    if (seen >= live) {
-                        return;
-                    }
-                }
+    private static void awaitLive(String name, String role, int live) {
+        awaitCondition(() -> liveCount(name, role) >= live, "channel \"" + name + "\" has " + live + " live " + role + "s");
+    }
+
+    private static long liveCount(String name, String role) {
+        try {
+            if (!SharedMemory.exists(name)) {
+                return 0;
             }
-            Thread.sleep(20);
+            try (Channel channel = Channel.open(name)) {
+                return channel.stats().participants().stream().filter(p -> p.role().equals(role) && p.alive()).count();
+            }
+        } catch (java.io.IOException e) {
+            return 0; // not there yet, or not a channel yet: look again
         }
-        throw new AssertionError("channel \"" + name + "\" has " + seen + " live " + role + "s, not " + live
-                + ", after " + READY_TIMEOUT.toSeconds() + " s");
     }
 
     @Test
@@ -152,14 +142,7 @@ class ShmChannelCliTest extends CliTestSupport {
         ShmProcess two = start("recv", name, "--subscriber", "second", "--count", "3", "--timeout", "30s",
                 "--json");
         // Subscribers see what is sent after they joined: wait, through shm stat, until both have.
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        Predicate<Map<String, Object>> live = p -> "subscriber".equals(p.get("role")) && Boolean.TRUE.equals(
-                p.get("alive"));
-        while (!SharedMemory.exists(name) || participants(statJson(name)).stream().filter(live).count() < 2) {
-            assertTrue(System.nanoTime() - deadline < 0, "two live subscribers expected" + one.diagnostics()
-                    + two.diagnostics());
-            Thread.sleep(20);
-        }
+        awaitLive(name, "subscriber", 2);
         Map<String, Object> stat = statJson(name);
         assertEquals("publish-subscribe", stat.get("kind"));
         assertTrue(participants(stat).stream().anyMatch(p -> "second".equals(p.get("subscriberName"))), stat::toString);

@@ -4,17 +4,10 @@ import io.shmkit.Segment;
 import io.shmkit.SeqLock;
 import io.shmkit.SharedMemory;
 import io.shmkit.View;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,15 +29,6 @@ class SyncCliTest extends CliTestSupport {
     @SuppressWarnings("unchecked")
     private Map<String, Object> state(String name) throws IOException {
         return (Map<String, Object>) info(name).get("state");
-    }
-
-    /** Waits, bounded, until a condition holds; polls with short parks. */
-    private static void awaitCondition(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + ShmProcess.TIMEOUT.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
     }
 
     // ---------------------------------------------------------------------------------------------

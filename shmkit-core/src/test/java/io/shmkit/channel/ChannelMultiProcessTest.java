@@ -66,7 +66,7 @@ class ChannelMultiProcessTest {
     void manyToOneWithThreeProducerProcesses() throws IOException {
         String name = names.unique("mpsc");
         int producers = 3;
-        long each = 200_000;
+        long each = 350_000;
         try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, ChannelOptions.defaults().capacity(64 * 1024));
              ChildProcess in = consumer(name, ChannelKind.MANY_TO_ONE, producers * each, producers, false)) {
             in.awaitPrefix("JOINED");
@@ -90,7 +90,7 @@ class ChannelMultiProcessTest {
     @Test
     void publishSubscribeTwoSubscriberProcessesSeeEverything() throws IOException {
         String name = names.unique("pubsub");
-        long count = 500_000;
+        long count = 1_000_000;
         try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE,
                 ChannelOptions.defaults().capacity(64 * 1024));
              ChildProcess a = consumer(name, ChannelKind.PUBLISH_SUBSCRIBE, count, 1, true);
