@@ -5,13 +5,14 @@ import java.util.List;
 /** What the suite knows about each transport: a label, a description, the JVM flags its children need. */
 record Peers(String id, String label, String description, List<String> jvmFlags) {
 
-    /** Agrona 2.x reaches jdk.internal.misc.Unsafe, and sun.misc.Unsafe memory access warns from JDK 24 on. */
-    static final List<String> AGRONA_FLAGS = List.of(
-            "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow");
+    /**
+     * Agrona 2.x (and so Aeron) uses jdk.internal.misc.Unsafe: without this flag UnsafeBuffer fails
+     * with IllegalAccessError ("module java.base does not export jdk.internal.misc").
+     */
+    static final List<String> AGRONA_FLAGS = List.of("--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED");
 
-    /** The flags Chronicle's documentation lists for Java 17 and later, plus those of Agrona (its idle strategy). */
+    /** The flags Chronicle's documentation lists for Java 17 and later, plus Agrona's (the block mode's idle strategy)
+     * and the switch that stops Chronicle's usage analytics from calling out. */
     static final List<String> CHRONICLE_FLAGS = List.of(
             "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED",
             "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
@@ -23,8 +24,7 @@ record Peers(String id, String label, String description, List<String> jvmFlags)
             "--add-opens=java.base/java.io=ALL-UNNAMED",
             "--add-opens=java.base/java.util=ALL-UNNAMED",
             "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED",
-            "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow");
+            "-Dchronicle.analytics.disable=true");
 
     static final List<Peers> ALL = List.of(
             new Peers("shmkit-1to1", "shmkit one-to-one", "shmkit channel, ChannelKind.ONE_TO_ONE (tryClaim/commit, poll in place)", List.of()),
