@@ -29,7 +29,7 @@ import java.util.Map;
  * (fragmented at the MTU, reassembled by a {@link FragmentAssembler}).
  */
 final class AeronTransport implements Transport {
-    static final String CHANNEL = "aeron:ipc?term-length=16m";
+    static final String CHANNEL = "aeron:ipc";
     private static final Map<String, Integer> STREAM_IDS = Map.of("ping", 1001, "pong", 1002, "data", 1003);
 
     private MediaDriver driver;

@@ -255,6 +255,25 @@ public final class Child {
         long start;
         long cpu0;
         long bad;
+        /** Rates of 10 ms windows of the measurement, to show how steady it was. */
+        final java.util.List<Double> windows = new java.util.ArrayList<>();
+        long windowStart;
+        long windowCount;
+
+        void tick() {
+            if (marks == 0 || stops > 0) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (windowStart == 0) {
+                windowStart = now;
+                windowCount = count;
+            } else if (now - windowStart >= 10_000_000) {
+                windows.add((count - windowCount) * 1e9 / (now - windowStart));
+                windowStart = now;
+                windowCount = count;
+            }
+        }
 
         @Override
         public void onMessage(long firstWord, long lastWord, int length) {
@@ -293,6 +312,7 @@ public final class Child {
             if (in.poll(counter, 256) == 0) {
                 in.idle();
             }
+            counter.tick();
         }
         long wall = System.nanoTime() - counter.start;
         long cpu = threads.getCurrentThreadCpuTime() - counter.cpu0;
@@ -305,6 +325,13 @@ public final class Child {
         result.put("bytesPerSecond", counter.count * (double) counter.size * 1e9 / wall);
         result.put("cpuNanos", cpu);
         result.put("processCpuNanos", processCpuNanos());
+        java.util.List<Double> w = counter.windows.stream().sorted().toList();
+        if (!w.isEmpty()) {
+            result.put("windows", w.size());
+            result.put("windowMin", w.getFirst());
+            result.put("windowMedian", w.get(w.size() / 2));
+            result.put("windowMax", w.getLast());
+        }
     }
 
     private void produce(Transport.Sender out) throws Exception {

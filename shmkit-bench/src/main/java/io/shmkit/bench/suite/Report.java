@@ -117,15 +117,51 @@ final class Report {
         return results.stream().filter(p).toList();
     }
 
+    /** Every successful run of a case. */
+    List<Suite.Result> runs(String scenario, String transport, int size, String mode) {
+        return select(r -> r.ok() && r.c().scenario().equals(scenario) && r.c().transport().equals(transport)
+                && r.c().size() == size && r.c().mode().equals(mode));
+    }
+
+    /** The headline figure of a result: p50 for round trips, messages/s otherwise. */
+    static double headline(Suite.Result r) {
+        return r.c().scenario().equals("latency") ? r.get("p50") : r.get("messagesPerSecond");
+    }
+
+    /** The median run of a case by its headline figure (the lower middle of an even count), or null. */
     Suite.Result find(String scenario, String transport, int size, String mode) {
+        List<Suite.Result> runs = new ArrayList<>(runs(scenario, transport, size, mode));
+        if (runs.isEmpty()) {
+            return null;
+        }
+        runs.sort(java.util.Comparator.comparingDouble(Report::headline));
+        return runs.get((runs.size() - 1) / 2);
+    }
+
+    /** How many runs a case had, and the range of their headline figure when more than one. */
+    String spread(Suite.Result r) {
+        List<Suite.Result> runs = runs(r.c().scenario(), r.c().transport(), r.c().size(), r.c().mode());
+        if (runs.size() < 2) {
+            return "1";
+        }
+        double lo = runs.stream().mapToDouble(Report::headline).min().orElse(Double.NaN);
+        double hi = runs.stream().mapToDouble(Report::headline).max().orElse(Double.NaN);
+        boolean latency = r.c().scenario().equals("latency");
+        return runs.size() + " (" + (latency ? nanos(lo) + " – " + nanos(hi) : rate(lo) + " – " + rate(hi)) + ")";
+    }
+
+    /** The rows of a table: one per case, its median run, or its first failure when none succeeded. */
+    private List<Suite.Result> rows(String scenario, int size, String mode) {
+        List<Suite.Result> rows = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (Suite.Result r : results) {
             Suite.Case c = r.c();
-            if (c.scenario().equals(scenario) && c.transport().equals(transport) && c.size() == size
-                    && c.mode().equals(mode) && r.ok()) {
-                return r;
+            if (c.scenario().equals(scenario) && c.size() == size && c.mode().equals(mode) && seen.add(c.id())) {
+                Suite.Result median = find(scenario, c.transport(), size, mode);
+                rows.add(median != null ? median : r);
             }
         }
-        return null;
+        return rows;
     }
 
     double value(String scenario, String transport, int size, String mode, String key) {
@@ -137,8 +173,7 @@ final class Report {
     // Sections
 
     private String latencyTable(int size, String mode) {
-        List<Suite.Result> rows = select(r -> r.c().scenario().equals("latency") && r.c().size() == size
-                && r.c().mode().equals(mode));
+        List<Suite.Result> rows = rows("latency", size, mode);
         if (rows.isEmpty()) {
             return "";
         }
@@ -146,7 +181,7 @@ final class Report {
         double base99 = value("latency", "shmkit-1to1", size, mode, "p99");
         boolean blocking = mode.equals("block");
         List<String> header = new ArrayList<>(List.of("Transport", "p50", "p90", "p99", "p99.9", "max", "round trips",
-                "shmkit p50 ÷ this", "shmkit p99 ÷ this"));
+                "shmkit p50 ÷ this", "shmkit p99 ÷ this", "runs (p50 range)"));
         if (blocking) {
             header.addAll(List.of("CPU ping side", "CPU echo side"));
         }
@@ -161,7 +196,7 @@ final class Report {
             } else {
                 row.addAll(List.of(nanos(r.get("p50")), nanos(r.get("p90")), nanos(r.get("p99")), nanos(r.get("p999")),
                         nanos(r.get("max")), String.format(Locale.ROOT, "%,d", (long) r.get("count")),
-                        ratio(base50 / r.get("p50")), ratio(base99 / r.get("p99"))));
+                        ratio(base50 / r.get("p50")), ratio(base99 / r.get("p99")), spread(r)));
                 if (blocking) {
                     row.addAll(List.of(percent(r.get("pingCpuPerWall")), percent(r.get("pongCpuPerWall"))));
                 }
@@ -180,14 +215,13 @@ final class Report {
     }
 
     private String throughputTable(String scenario, int size, String mode, String baseline) {
-        List<Suite.Result> rows = select(r -> r.c().scenario().equals(scenario) && r.c().size() == size
-                && r.c().mode().equals(mode));
+        List<Suite.Result> rows = rows(scenario, size, mode);
         if (rows.isEmpty()) {
             return "";
         }
         double base = value(scenario, baseline, size, mode, "messagesPerSecond");
         List<String> header = List.of("Transport", "messages/s", "bandwidth", label(baseline) + " ÷ this",
-                "CPU of receiver", "sender pushed back");
+                "10 ms windows: min / median / max", "CPU of receiver", "sender pushed back", "runs (range)");
         List<List<String>> body = new ArrayList<>();
         for (Suite.Result r : rows) {
             List<String> row = new ArrayList<>(List.of(label(r.c().transport())));
@@ -199,11 +233,12 @@ final class Report {
             } else if (r.c().transport().equals("memcpy")) {
                 row.addAll(List.of(rate(r.get("messagesPerSecond")), bytesRate(r.get("bytesPerSecond"))
                         + " (64 MiB region: " + bytesRate(r.get("gbPerSecondLarge") * 1e9) + ")",
-                        ratio(base / r.get("messagesPerSecond")), "", ""));
+                        ratio(base / r.get("messagesPerSecond")), "", "", "", spread(r)));
             } else {
                 row.addAll(List.of(rate(r.get("messagesPerSecond")), bytesRate(r.get("bytesPerSecond")),
-                        ratio(base / r.get("messagesPerSecond")), percent(r.get("consumerCpuPerWall")),
-                        pushedBack(r)));
+                        ratio(base / r.get("messagesPerSecond")),
+                        rate(r.get("windowMin")) + " / " + rate(r.get("windowMedian")) + " / " + rate(r.get("windowMax")),
+                        percent(r.get("consumerCpuPerWall")), pushedBack(r), spread(r)));
             }
             body.add(row);
         }
@@ -268,9 +303,11 @@ final class Report {
     /** Where a peer beat shmkit by more than 5%, at the same size and mode. */
     List<String> slower() {
         List<String> lines = new ArrayList<>();
-        for (Suite.Result r : results) {
-            Suite.Case c = r.c();
-            if (!r.ok() || c.transport().startsWith("shmkit") || c.transport().equals("c-floor")
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Suite.Result any : results) {
+            Suite.Case c = any.c();
+            Suite.Result r = find(c.scenario(), c.transport(), c.size(), c.mode());
+            if (r == null || !seen.add(c.id()) || c.transport().startsWith("shmkit") || c.transport().equals("c-floor")
                     || c.transport().equals("memcpy")) {
                 continue;
             }
@@ -365,9 +402,14 @@ final class Report {
         if (suite.machine.cpus().size() < 3) {
             sb.append("\n**This machine has ").append(suite.machine.cpus().size()).append(" cores**: the many-to-one"
                     + " and publish-subscribe cases run 3 processes, so they run with yielding idle strategies and"
-                    + " half-length measurements, unpinned; their figures show contention, not capacity.\n");
+                    + " half-length measurements (full warm-up), unpinned; their figures show contention, not capacity.\n");
         }
-        sb.append("\n## Targets\n\n").append(targetsTable()).append('\n');
+        sb.append("\n## Targets\n\n");
+        if (suite.repeats > 1) {
+            sb.append("Each case a target compares ran ").append(suite.repeats).append(" times, minutes apart;"
+                    + " the figures are the median run (the tables give the range).\n\n");
+        }
+        sb.append(targetsTable()).append('\n');
         List<String> slower = slower();
         sb.append("## Where a peer is faster than shmkit (by more than 5%)\n\n");
         if (slower.isEmpty()) {
