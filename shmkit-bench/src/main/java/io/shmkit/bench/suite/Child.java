@@ -188,6 +188,7 @@ public final class Child {
         long warmupNanos = (long) (config.doubleValue("warmup", 1) * 1e9);
         long maxNanos = (long) (config.doubleValue("duration", 2) * 1e9);
         long rounds = config.longValue("rounds", 1_000_000);
+        long pause = config.longValue("pauseNanos", 0);
         Last last = new Last();
         Histogram histogram = new Histogram(3_600_000_000_000L, 3);
         long seq = 0;
@@ -196,6 +197,7 @@ public final class Child {
         while (System.nanoTime() - warmupEnd < 0 && warmupRounds < config.longValue("maxWarmupRounds", Long.MAX_VALUE)) {
             roundTrip(out, in, last, ++seq, size);
             warmupRounds++;
+            pause(pause);
         }
         long start = System.nanoTime();
         long cpu0 = threads.getCurrentThreadCpuTime();
@@ -206,6 +208,7 @@ public final class Child {
             roundTrip(out, in, last, ++seq, size);
             histogram.recordValue(System.nanoTime() - t0);
             n++;
+            pause(pause);
         }
         long wall = System.nanoTime() - start;
         long cpu = threads.getCurrentThreadCpuTime() - cpu0;
@@ -227,6 +230,13 @@ public final class Child {
         result.put("wallNanos", wall);
         result.put("cpuNanos", cpu);
         result.put("processCpuNanos", processCpuNanos());
+    }
+
+    /** Blocking mode: a pause between round trips lets the other side go idle, so that it must be woken. */
+    private static void pause(long nanos) {
+        if (nanos > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(nanos);
+        }
     }
 
     private static void roundTrip(Transport.Sender out, Transport.Receiver in, Last last, long seq, int size)

@@ -203,12 +203,14 @@ final class Report {
             }
             body.add(row);
         }
-        return "### Round trip, " + sizeLabel(size) + ", " + modeLabel(mode) + "\n\n" + table(header, body);
+        return "### Round trip, " + sizeLabel(size) + ", " + modeLabel(blocking ? "block-paced" : mode) + "\n\n"
+                + table(header, body);
     }
 
     static String modeLabel(String mode) {
         return switch (mode) {
             case "block" -> "blocking (receivers park when idle)";
+            case "block-paced" -> "blocking, a pause of 50 µs between round trips (the echo side idles and is woken)";
             case "yield" -> "yielding (3 processes share fewer than 3 cores)";
             default -> "busy-spin";
         };

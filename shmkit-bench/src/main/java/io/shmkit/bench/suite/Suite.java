@@ -41,6 +41,8 @@ public final class Suite {
             "aeron-ipc", "agrona-1to1", "agrona-mto1", "chronicle", "uds", "tcp");
     static final List<String> MANY_TO_ONE_TRANSPORTS = List.of("shmkit-mto1", "aeron-ipc", "agrona-mto1");
     static final List<String> PUBSUB_TRANSPORTS = List.of("shmkit-pubsub", "aeron-ipc", "chronicle");
+    /** Blocking round trips: the pinger pauses this long between round trips, so the echo side idles. */
+    static final long PAUSE_NANOS = 50_000;
     /** Chronicle Queue keeps every message: cap what one case writes into /dev/shm. */
     static final long CHRONICLE_MAX_BYTES = 1L << 30;
 
@@ -74,8 +76,7 @@ public final class Suite {
         this.pin = pin && machine.taskset() && machine.cpus().size() >= 2;
         this.javaCommand = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         this.classPath = System.getProperty("java.class.path");
-        this.commonFlags = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms64m", "-Xmx512m",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        this.commonFlags = List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms64m", "-Xmx512m");
     }
 
     public static void main(String[] args) throws Exception {
@@ -319,6 +320,9 @@ public final class Suite {
                 "--warmup", Double.toString(warmup),
                 "--duration", Double.toString(c.fanOut() > 1 ? duration / 2 : duration),
                 "--rounds", Long.toString(rounds)));
+        if (c.scenario().equals("latency") && c.mode().equals("block")) {
+            common.addAll(List.of("--pauseNanos", Long.toString(PAUSE_NANOS)));
+        }
         if (transport.equals("chronicle")) {
             long cap = CHRONICLE_MAX_BYTES / c.size();
             common.addAll(List.of("--maxMessages", Long.toString(cap), "--maxWarmupRounds", Long.toString(cap / 4)));
@@ -563,12 +567,14 @@ public final class Suite {
         long warmupRounds = (long) Math.max(10_000, warmup * 200_000);
         Map<String, Object> m = runFloor(List.of("pingpong", Integer.toString(c.size()), Long.toString(warmupRounds),
                 Long.toString(rounds), Double.toString(duration), c.mode().equals("block") ? "futex" : "spin",
-                cpus == null ? "-1" : cpus.get(0).toString(), cpus == null ? "-1" : cpus.get(1).toString()),
+                cpus == null ? "-1" : cpus.get(0).toString(), cpus == null ? "-1" : cpus.get(1).toString(),
+                Long.toString(c.mode().equals("block") ? PAUSE_NANOS : 0)),
                 (long) duration + 60);
         Map<String, Object> metrics = new LinkedHashMap<>(m);
         double wall = ((Number) m.get("wallNanos")).doubleValue();
         metrics.put("pingCpuPerWall", ((Number) m.get("pingCpuNanos")).doubleValue() / wall);
-        metrics.put("pongCpuPerWall", ((Number) m.get("pongCpuNanos")).doubleValue() / wall);
+        metrics.put("pongCpuPerWall", ((Number) m.get("pongCpuNanos")).doubleValue()
+                / ((Number) m.get("pongWallNanos")).doubleValue());
         return new Result(c, "ok", "", metrics, cpus == null ? "none" : cpus.toString());
     }
 

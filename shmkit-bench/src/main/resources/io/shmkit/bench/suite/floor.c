@@ -1,14 +1,15 @@
 /*
  * The floor of the shmkit benchmark suite, built by it with the system compiler (cc -O2).
  *
- *   floor pingpong SIZE WARMUP_ROUNDS ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG
+ *   floor pingpong SIZE WARMUP_ROUNDS ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG [PAUSE_NS]
  *       Two processes (fork) share one MAP_SHARED anonymous mapping. Each direction is one
  *       64-byte-aligned mailbox: a 32-bit sequence word, then SIZE bytes of payload. The sender
  *       copies the payload, then stores the sequence with release semantics; the receiver spins
  *       on it (acquire) and reads the payload's first and last 8 bytes, as the Java receivers do.
  *       "futex": the receiver spins 200 times, then sleeps on the sequence word (FUTEX_WAIT); the
  *       sender wakes it only when it says it waits (store, full fence, load), like shmkit.
- *       CPU_* < 0: no pinning. Prints one line: RESULT {json}.
+ *       CPU_* < 0: no pinning. PAUSE_NS > 0: the pinger sleeps that long (nanosleep) between round
+ *       trips, so that the other side goes idle and must be woken. Prints one line: RESULT {json}.
  *   floor memcpy SIZE SECONDS REGION
  *       One thread copies SIZE-byte blocks from one buffer into a REGION-byte ring, block after
  *       block, for SECONDS after a 0.3 s warm-up: the single-thread memcpy bandwidth.
@@ -107,12 +108,13 @@ static uint64_t pct(const uint64_t *v, size_t n, double p) {
     return v[i];
 }
 
-static int pingpong(size_t size, long warmup, long rounds, double max_seconds, int cpu_ping, int cpu_pong) {
+static int pingpong(size_t size, long warmup, long rounds, double max_seconds, int cpu_ping, int cpu_pong,
+                    long pause_ns) {
     size_t box = (sizeof(struct mailbox) + size + 63) & ~(size_t) 63;
     unsigned char *shared = mmap(NULL, 2 * box + 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) { perror("mmap"); return 1; }
     struct mailbox *ping = (struct mailbox *) shared, *pong = (struct mailbox *) (shared + box);
-    uint64_t *pong_cpu = (uint64_t *) (shared + 2 * box);
+    uint64_t *pong_cpu = (uint64_t *) (shared + 2 * box), *pong_wall = pong_cpu + 1;
     unsigned char *src = calloc(1, size);
     uint64_t *samples = malloc(sizeof(uint64_t) * (size_t) rounds);
     if (!src || !samples) { perror("malloc"); return 1; }
@@ -121,15 +123,17 @@ static int pingpong(size_t size, long warmup, long rounds, double max_seconds, i
     if (child < 0) { perror("fork"); return 1; }
     if (child == 0) {
         pin(cpu_pong);
-        uint64_t c0 = cpu_ns();
+        uint64_t c0 = 0, w0 = 0;
         for (uint32_t i = 1;; i++) {
             receive(ping, size, i);
+            if (i == 1) { c0 = cpu_ns(); w0 = now_ns(); }
             uint32_t stop;
             memcpy(&stop, ping->payload + 4, sizeof stop);
             send(pong, src, size, i);
             if (stop) break;
         }
         *pong_cpu = cpu_ns() - c0;
+        *pong_wall = now_ns() - w0;
         _exit(0);
     }
     pin(cpu_ping);
@@ -150,6 +154,10 @@ static int pingpong(size_t size, long warmup, long rounds, double max_seconds, i
             samples[n++] = t1 - t0;
         }
         if (last) break;
+        if (pause_ns > 0) {
+            struct timespec ts = {pause_ns / 1000000000L, pause_ns % 1000000000L};
+            nanosleep(&ts, NULL);
+        }
     }
     uint64_t wall = now_ns() - t_start, cpu = cpu_ns() - c_start;
     int status;
@@ -158,11 +166,11 @@ static int pingpong(size_t size, long warmup, long rounds, double max_seconds, i
     double sum = 0;
     for (long i = 0; i < n; i++) sum += (double) samples[i];
     printf("RESULT {\"count\":%ld,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu,"
-           "\"mean\":%.1f,\"wallNanos\":%llu,\"pingCpuNanos\":%llu,\"pongCpuNanos\":%llu}\n",
+           "\"mean\":%.1f,\"wallNanos\":%llu,\"pingCpuNanos\":%llu,\"pongCpuNanos\":%llu,\"pongWallNanos\":%llu}\n",
            n, (unsigned long long) pct(samples, n, 50), (unsigned long long) pct(samples, n, 90),
            (unsigned long long) pct(samples, n, 99), (unsigned long long) pct(samples, n, 99.9),
            (unsigned long long) samples[n - 1], n ? sum / (double) n : 0.0, (unsigned long long) wall,
-           (unsigned long long) cpu, (unsigned long long) *pong_cpu);
+           (unsigned long long) cpu, (unsigned long long) *pong_cpu, (unsigned long long) *pong_wall);
     return 0;
 }
 
@@ -194,15 +202,15 @@ static int bandwidth(size_t size, double seconds, size_t region) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 9 && strcmp(argv[1], "pingpong") == 0) {
+    if ((argc == 9 || argc == 10) && strcmp(argv[1], "pingpong") == 0) {
         blocking = strcmp(argv[6], "futex") == 0;
         return pingpong((size_t) atol(argv[2]), atol(argv[3]), atol(argv[4]), atof(argv[5]),
-                        atoi(argv[7]), atoi(argv[8]));
+                        atoi(argv[7]), atoi(argv[8]), argc == 10 ? atol(argv[9]) : 0);
     }
     if (argc == 5 && strcmp(argv[1], "memcpy") == 0) {
         return bandwidth((size_t) atol(argv[2]), atof(argv[3]), (size_t) atol(argv[4]));
     }
-    fprintf(stderr, "usage: floor pingpong SIZE WARMUP ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG\n"
+    fprintf(stderr, "usage: floor pingpong SIZE WARMUP ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG [PAUSE_NS]\n"
                     "       floor memcpy SIZE SECONDS REGION\n");
     return 2;
 }
