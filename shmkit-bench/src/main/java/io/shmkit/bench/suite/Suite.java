@@ -103,8 +103,8 @@ public final class Suite {
                             usage: Suite [--quick] [--out DIR] [--warmup S] [--duration S] [--rounds N] [--repeats N] [--only REGEX] [--no-pin]
                               --quick       about a minute: every transport once at 32 B, short measurements
                               --out DIR     where results.{md,json,png} go (default bench-results/suite-TIMESTAMP)
-                              --warmup S    warm-up seconds per measurement (default 1, quick 0.8: the FFM hot paths need C2)
-                              --duration S  longest measurement in seconds (default 2, quick 0.5)
+                              --warmup S    warm-up seconds per measurement (default 1, quick 0.6: the FFM hot paths need C2)
+                              --duration S  longest measurement in seconds (default 2, quick 0.4)
                               --rounds N    round trips per latency measurement, if time allows (default 1000000, quick 200000)
                               --repeats N   runs of each case a target compares, the median counts (default 3, quick 1)
                               --only REGEX  only cases whose id (scenario/transport/size/mode) matches
@@ -121,8 +121,8 @@ public final class Suite {
             out = Path.of("bench-results", "suite-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         Files.createDirectories(out.resolve("logs"));
-        Suite suite = new Suite(quick, out, warmup != null ? warmup : quick ? 0.8 : 1.0,
-                duration != null ? duration : quick ? 0.5 : 2.0, rounds != null ? rounds : quick ? 200_000 : 1_000_000,
+        Suite suite = new Suite(quick, out, warmup != null ? warmup : quick ? 0.6 : 1.0,
+                duration != null ? duration : quick ? 0.4 : 2.0, rounds != null ? rounds : quick ? 200_000 : 1_000_000,
                 only, pin, repeats != null ? repeats : quick ? 1 : 3);
         suite.run();
     }
@@ -173,7 +173,7 @@ public final class Suite {
             }
         }
         for (String t : LATENCY_TRANSPORTS) {
-            if (!quick || t.startsWith("shmkit-1") || t.equals("c-floor") || t.equals("uds")) {
+            if (!quick || t.startsWith("shmkit-1")) {
                 list.add(new Case("latency", t, 32, "block", 1));
             }
         }
