@@ -341,16 +341,17 @@ final class Report {
     String tables() {
         StringBuilder sb = new StringBuilder();
         sb.append("Ratios: shmkit's figure divided by the row's. Latency: below 1, shmkit is faster. Throughput: above 1, shmkit is faster.\n\n");
-        for (int size : Suite.LATENCY_SIZES) {
+        int[] sizes = results.stream().mapToInt(r -> r.c().size()).distinct().sorted().toArray();
+        for (int size : sizes) {
             append(sb, latencyTable(size, "spin"));
         }
-        for (int size : Suite.LATENCY_SIZES) {
+        for (int size : sizes) {
             append(sb, latencyTable(size, "block"));
         }
-        for (int size : Suite.THROUGHPUT_SIZES) {
+        for (int size : sizes) {
             append(sb, throughputTable("throughput", size, "spin", "shmkit-1to1"));
         }
-        for (int size : Suite.THROUGHPUT_SIZES) {
+        for (int size : sizes) {
             append(sb, throughputTable("throughput", size, "block", "shmkit-1to1"));
         }
         for (String mode : List.of("spin", "yield")) {

@@ -54,6 +54,8 @@ public final class Suite {
     final Pattern only;
     final boolean pin;
     final int repeats;
+    /** Message sizes of the round-trip and throughput cases instead of the defaults, or null. */
+    int[] sizes;
     final int ring = 1 << 20;
     final Machine machine;
     final List<Result> results = new ArrayList<>();
@@ -88,6 +90,7 @@ public final class Suite {
         Pattern only = null;
         boolean pin = true;
         Integer repeats = null;
+        int[] sizes = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -98,15 +101,17 @@ public final class Suite {
                 case "--only" -> only = Pattern.compile(args[++i]);
                 case "--no-pin" -> pin = false;
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "-h", "--help" -> {
                     System.out.println("""
-                            usage: Suite [--quick] [--out DIR] [--warmup S] [--duration S] [--rounds N] [--repeats N] [--only REGEX] [--no-pin]
+                            usage: Suite [--quick] [--out DIR] [--warmup S] [--duration S] [--rounds N] [--repeats N] [--sizes N,N] [--only REGEX] [--no-pin]
                               --quick       about a minute: every transport once at 32 B, short measurements
                               --out DIR     where results.{md,json,png} go (default bench-results/suite-TIMESTAMP)
                               --warmup S    warm-up seconds per measurement (default 1, quick 0.6: the FFM hot paths need C2)
                               --duration S  longest measurement in seconds (default 2, quick 0.4)
                               --rounds N    round trips per latency measurement, if time allows (default 1000000, quick 200000)
                               --repeats N   runs of each case a target compares, the median counts (default 3, quick 1)
+                              --sizes N,N   message sizes of the round-trip and throughput cases (default 32,256,4096 and 32,256,65536)
                               --only REGEX  only cases whose id (scenario/transport/size/mode) matches
                               --no-pin      do not pin the two processes of a case to separate CPUs""");
                     return;
@@ -124,6 +129,11 @@ public final class Suite {
         Suite suite = new Suite(quick, out, warmup != null ? warmup : quick ? 0.6 : 1.0,
                 duration != null ? duration : quick ? 0.4 : 2.0, rounds != null ? rounds : quick ? 200_000 : 1_000_000,
                 only, pin, repeats != null ? repeats : quick ? 1 : 3);
+        if (sizes != null && java.util.Arrays.stream(sizes).anyMatch(n -> n < 16 || n > 65536)) {
+            System.err.println("--sizes: each from 16 to 65536 bytes");
+            System.exit(2);
+        }
+        suite.sizes = sizes;
         suite.run();
     }
 
@@ -166,7 +176,7 @@ public final class Suite {
     List<Case> cases() {
         List<Case> list = new ArrayList<>();
         int cores = machine.cpus().size();
-        int[] latencySizes = quick ? new int[]{32} : LATENCY_SIZES;
+        int[] latencySizes = sizes != null ? sizes : quick ? new int[]{32} : LATENCY_SIZES;
         for (int size : latencySizes) {
             for (String t : LATENCY_TRANSPORTS) {
                 list.add(new Case("latency", t, size, "spin", 1));
@@ -177,7 +187,7 @@ public final class Suite {
                 list.add(new Case("latency", t, 32, "block", 1));
             }
         }
-        for (int size : quick ? new int[]{32} : THROUGHPUT_SIZES) {
+        for (int size : sizes != null ? sizes : quick ? new int[]{32} : THROUGHPUT_SIZES) {
             for (String t : THROUGHPUT_TRANSPORTS) {
                 list.add(new Case("throughput", t, size, "spin", 1));
             }
