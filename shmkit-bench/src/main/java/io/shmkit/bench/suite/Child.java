@@ -131,10 +131,21 @@ public final class Child {
     // ---------------------------------------------------------------------------------------------
     // Ping-pong
 
-    /** The last message a sink saw. */
+    /**
+     * The last message a sink saw. {@code fresh} says a poll delivered one: a poll's count is not
+     * enough, as Aeron counts fragments, and a fragment of a large message delivers nothing yet.
+     */
     private static final class Last implements Transport.Sink {
         long seq = -1;
         int length;
+        boolean fresh;
+
+        /** Polls once; true when a whole message arrived. */
+        boolean poll(Transport.Receiver in) throws Exception {
+            fresh = false;
+            in.poll(this, 1);
+            return fresh;
+        }
 
         @Override
         public void onMessage(long firstWord, long lastWord, int len) {
@@ -143,6 +154,7 @@ public final class Child {
             }
             seq = firstWord;
             length = len;
+            fresh = true;
         }
     }
 
@@ -159,7 +171,7 @@ public final class Child {
         long t0 = 0;
         long count = 0;
         while (true) {
-            if (in.poll(last, 1) == 0) {
+            if (!last.poll(in)) {
                 in.idle();
                 continue;
             }
@@ -215,7 +227,7 @@ public final class Child {
         send(out, STOP, size);
         // The echo of the stop message: the ponger has finished before we report.
         do {
-            while (in.poll(last, 1) == 0) {
+            while (!last.poll(in)) {
                 in.idle();
             }
         } while (last.seq != STOP);
@@ -243,7 +255,7 @@ public final class Child {
             throws Exception {
         send(out, seq, size);
         while (true) {
-            if (in.poll(last, 1) == 0) {
+            if (!last.poll(in)) {
                 in.idle();
             } else if (last.seq == seq) {
                 return;

@@ -92,12 +92,17 @@ final class Report {
         return Peers.of(transport).label();
     }
 
-    /** A markdown table. */
+    /** A markdown table: the first column left-aligned, the figures right-aligned. */
     static String table(List<String> header, List<List<String>> rows) {
+        return table(header, rows, 1);
+    }
+
+    /** A markdown table whose first {@code leftColumns} columns are left-aligned (text), the rest right-aligned. */
+    static String table(List<String> header, List<List<String>> rows, int leftColumns) {
         StringBuilder sb = new StringBuilder();
         sb.append("| ").append(String.join(" | ", header)).append(" |\n|");
         for (int i = 0; i < header.size(); i++) {
-            sb.append(i == 0 ? "---|" : "---:|");
+            sb.append(i < leftColumns ? "---|" : "---:|");
         }
         sb.append('\n');
         for (List<String> row : rows) {
@@ -372,7 +377,7 @@ final class Report {
         for (String[] t : targets()) {
             rows.add(List.of(t[0], t[1], t[2]));
         }
-        return table(List.of("Target", "", "Numbers"), rows);
+        return table(List.of("Target", "", "Numbers"), rows, 3);
     }
 
     String consoleTables() {
@@ -399,7 +404,7 @@ final class Report {
             rows.add(List.of(p.label(), p.description(), idle(p.id(), "spin"), idle(p.id(), "block"),
                     p.jvmFlags().isEmpty() ? "" : "`" + String.join(" ", p.jvmFlags()) + "`"));
         }
-        sb.append(table(List.of("Transport", "What", "Idle: busy-spin", "Idle: blocking", "Extra JVM flags"), rows));
+        sb.append(table(List.of("Transport", "What", "Idle: busy-spin", "Idle: blocking", "Extra JVM flags"), rows, 5));
         sb.append("\nAeron media driver: ").append(AeronTransport.driverDescription(suite.machine.cpus().size()))
                 .append(", in the process started first; directory in /dev/shm, removed afterwards.\n");
         if (suite.machine.cpus().size() < 3) {
