@@ -51,7 +51,7 @@ final class Chart {
             Suite.Result r = report.find("throughput", t, 32, "spin");
             if (r != null) {
                 small.add(new Bar(Report.label(t), t, r.get("messagesPerSecond") / 1e6, Double.NaN,
-                        Report.rate(r.get("messagesPerSecond")) + "msg/s"));
+                        Report.rate(r.get("messagesPerSecond")) + " msg/s"));
             }
         }
         List<Bar> big = new ArrayList<>();
