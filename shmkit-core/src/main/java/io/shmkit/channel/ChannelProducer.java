@@ -35,13 +35,21 @@ import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
  * {@code null}/false at once, never overwriting unread messages. {@link #send} waits for space.
  *
  * <p>Single-producer kinds (one-to-one, publish-subscribe) publish a record with one release
- * store of its header, and keep the ring ahead of themselves zeroed. Many-to-one producers claim
+ * store of its header, after clearing the header word that follows it (the next record's, which
+ * consumers read next). Many-to-one producers claim
  * space with a CAS on the tail and mark the record in progress with their slot number, so that a
  * producer that dies mid-record can be recognised and skipped.
  */
 public final class ChannelProducer implements AutoCloseable {
 
     private static final long CLEAN_CHUNK = 64 * 1024;
+    /**
+     * Records this long or longer are not zeroed ahead: the caller writes them whole, and zeroing
+     * first would write every byte twice (half the bandwidth for large messages). Shorter ones keep
+     * the chunked zeroing, which also takes ownership of the cache lines ahead off the path of each
+     * message (measured: about 25 ns less per 32-byte round trip than clearing only header words).
+     */
+    private static final long ZERO_AHEAD_MAX_RECORD = 8 * 1024;
     private static final int HEARTBEAT_EVERY = 256;
     private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
 
@@ -62,8 +70,10 @@ public final class ChannelProducer implements AutoCloseable {
 
     /** Single-producer kinds: the tail as this producer last published it. */
     private long tail;
-    /** Single-producer kinds: the ring is zero from the tail up to here. */
+    /** Single-producer kinds: the clean position, up to which this producer may overwrite the ring. */
     private long cleanPosition;
+    /** Single-producer kinds: the ring from the tail up to the clean position is known to be zero. */
+    private boolean zeroAhead;
     /** Nothing may be written at or beyond this position until consumers move on. */
     private long limit;
     private long messages;
@@ -98,9 +108,9 @@ public final class ChannelProducer implements AutoCloseable {
 
     /**
      * A producer that died mid-record leaves, at most, payload bytes beyond the tail (the header is
-     * published last): zero them, so the region ahead of the tail is clean again. One that died
-     * between publishing a record (or padding) and advancing the tail left that record committed
-     * beyond the tail, where a consumer may have read it already: it is adopted, not zeroed.
+     * published last), and the header word at the tail still 0: zero that stretch, once. One that
+     * died between publishing a record (or padding) and advancing the tail left that record
+     * committed beyond the tail, where a consumer may have read it already: it is adopted, not zeroed.
      */
     private void takeOverTail() {
         tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
@@ -178,8 +188,17 @@ public final class ChannelProducer implements AutoCloseable {
         if (required > limit && !ensureLimit(required)) {
             return null;
         }
-        if (required > cleanPosition && !clean(required)) {
+        if (required > cleanPosition && !reserve(required, aligned < ZERO_AHEAD_MAX_RECORD)) {
             return null;
+        }
+        // The header word after this record must read 0 until that record is committed. Where the
+        // stretch ahead was not zeroed (large records), clear that word now: a plain store, which
+        // this record's release store publishes.
+        if (!zeroAhead) {
+            clearHeaderWord(end & mask);
+            if (aligned > toEnd) {
+                clearHeaderWord(0);
+            }
         }
         if (aligned > toEnd) {
             // SYNC POINT: padding is published like a record (release store of its header).
@@ -279,7 +298,9 @@ public final class ChannelProducer implements AutoCloseable {
             LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
                     RecordDescriptor.header(c.recordLength, PADDING_TYPE));
         } else {
-            // The caller may have written payload bytes: the region ahead of the tail must be zero.
+            // Nothing was published (the header word at the claim is still 0). The caller may have
+            // written payload bytes: clear them, so the stretch ahead stays zero where it was
+            // zeroed ahead (zeroAhead).
             data.asSlice(index, RecordDescriptor.aligned(c.recordLength)).fill((byte) 0);
         }
     }
@@ -433,11 +454,19 @@ public final class ChannelProducer implements AutoCloseable {
         return dropped;
     }
 
+    /** Clears a header word a consumer may read next; skips the store (and the cache line's invalidation) when it is already 0. */
+    private void clearHeaderWord(long index) {
+        if ((long) LONG.get(data, index) != 0L) {
+            LONG.set(data, index, 0L);
+        }
+    }
+
     /**
-     * Zeroes the ring ahead of the tail, at least up to {@code required}, in chunks, never into
-     * bytes a live consumer has not read.
+     * Moves the clean position (the bytes this producer may overwrite) ahead of the tail, at least
+     * up to {@code required}, in chunks, never into bytes a live consumer has not read; zeroes the
+     * chunk when {@code zero}.
      */
-    private boolean clean(long required) {
+    private boolean reserve(long required, boolean zero) {
         long from = cleanPosition;
         long to = Math.min(limit, Math.max(required, from + CLEAN_CHUNK));
         if (publishSubscribe) {
@@ -452,7 +481,11 @@ public final class ChannelProducer implements AutoCloseable {
                 LONG.setRelease(header, CLEAN_POSITION_OFFSET, to);
             }
         }
-        zero(from, to);
+        if (zero) {
+            // After large records the stretch from the tail was left as it was: zero from there.
+            zero(zeroAhead ? from : Math.min(from, tail), to);
+        }
+        zeroAhead = zero;
         cleanPosition = to;
         LONG.setRelease(header, CLEAN_POSITION_OFFSET, to);
         return to >= required;

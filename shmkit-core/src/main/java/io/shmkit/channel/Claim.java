@@ -4,7 +4,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Space claimed in a channel's ring by {@link ChannelProducer#tryClaim(int, int)}: write the
- * payload in place, then {@link #commit()} to publish it or {@link #abort()} to drop it. The
+ * payload in place, then {@link #commit()} to publish it or {@link #abort()} to drop it. The claimed
+ * bytes are not cleared first (they hold what an earlier message left): write all of them. The
  * producer reuses one {@code Claim} object, so claiming allocates nothing; it is valid until commit
  * or abort.
  */

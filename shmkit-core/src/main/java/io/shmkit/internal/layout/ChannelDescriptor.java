@@ -27,8 +27,9 @@ import java.lang.foreign.ValueLayout;
  *      56     8  creation time, ms since the epoch          creator
  *  ---- cache line 1 (64): producer side
  *      64     8  tail: end of the last claimed record       producers (release / CAS)
- *      72     8  clean position: bytes from tail up to      single producer (release)
- *                here are zero (single-producer kinds)
+ *      72     8  clean position: the single producer may    single producer (release)
+ *                overwrite ring bytes up to here, never
+ *                beyond (single-producer kinds)
  *  ---- cache line 3 (192): wake-ups for consumers
  *     192     4  data signal (futex word)                   producers bump it when consumers wait
  *     196     4  consumers waiting                          consumers (atomic add)

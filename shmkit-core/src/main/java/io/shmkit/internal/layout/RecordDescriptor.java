@@ -12,11 +12,13 @@ package io.shmkit.internal.layout;
  *                Many-to-one channels: negative while a producer writes it (minus the length).
  *       4     4  type: the user's type id (0 or more), or -1 for padding. While the record is
  *                being written in a many-to-one channel: the producer's slot index.
- *       8     n  payload (n = length - 8), then zero bytes up to the next multiple of 8
+ *       8     n  payload (n = length - 8), then filler up to the next multiple of 8 (any bytes)
  * </pre>
  *
- * <p>A header word of 0 means "nothing here yet": the ring ahead of the writers is kept zeroed
- * (by the producer in single-producer kinds, by the consumer after reading in many-to-one).
+ * <p>A header word of 0 means "nothing here yet". In single-producer kinds the producer clears the
+ * header word after each record before publishing the record, so the word at the tail always reads
+ * 0; the bytes beyond it are whatever an earlier lap left. In many-to-one channels the consumer
+ * zeroes each record after reading it, since producers claim space by CAS from 0.
  */
 public final class RecordDescriptor {
     private RecordDescriptor() {
