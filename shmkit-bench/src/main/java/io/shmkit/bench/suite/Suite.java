@@ -56,7 +56,8 @@ public final class Suite {
     final int repeats;
     /** Message sizes of the round-trip and throughput cases instead of the defaults, or null. */
     int[] sizes;
-    final int ring = 1 << 20;
+    /** Ring capacity of the shared-memory transports (shmkit channels, Agrona rings). */
+    int ring = 1 << 20;
     final Machine machine;
     final List<Result> results = new ArrayList<>();
     final String javaCommand;
@@ -91,6 +92,7 @@ public final class Suite {
         boolean pin = true;
         Integer repeats = null;
         int[] sizes = null;
+        Integer ring = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -101,10 +103,11 @@ public final class Suite {
                 case "--only" -> only = Pattern.compile(args[++i]);
                 case "--no-pin" -> pin = false;
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--ring" -> ring = Integer.parseInt(args[++i]);
                 case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "-h", "--help" -> {
                     System.out.println("""
-                            usage: Suite [--quick] [--out DIR] [--warmup S] [--duration S] [--rounds N] [--repeats N] [--sizes N,N] [--only REGEX] [--no-pin]
+                            usage: Suite [--quick] [--out DIR] [--warmup S] [--duration S] [--rounds N] [--repeats N] [--sizes N,N] [--ring BYTES] [--only REGEX] [--no-pin]
                               --quick       about a minute: every transport once at 32 B, short measurements
                               --out DIR     where results.{md,json,png} go (default bench-results/suite-TIMESTAMP)
                               --warmup S    warm-up seconds per measurement (default 1, quick 0.6: the FFM hot paths need C2)
@@ -112,6 +115,7 @@ public final class Suite {
                               --rounds N    round trips per latency measurement, if time allows (default 1000000, quick 200000)
                               --repeats N   runs of each case a target compares, the median counts (default 3, quick 1)
                               --sizes N,N   message sizes of the round-trip and throughput cases (default 32,256,4096 and 32,256,65536)
+                              --ring BYTES  ring capacity of shmkit's channels and Agrona's rings, a power of two (default 1048576)
                               --only REGEX  only cases whose id (scenario/transport/size/mode) matches
                               --no-pin      do not pin the two processes of a case to separate CPUs""");
                     return;
@@ -129,6 +133,13 @@ public final class Suite {
         Suite suite = new Suite(quick, out, warmup != null ? warmup : quick ? 0.6 : 1.0,
                 duration != null ? duration : quick ? 0.4 : 2.0, rounds != null ? rounds : quick ? 200_000 : 1_000_000,
                 only, pin, repeats != null ? repeats : quick ? 1 : 3);
+        if (ring != null) {
+            if (ring < 65536 || Integer.bitCount(ring) != 1) {
+                System.err.println("--ring: a power of two of at least 65536 bytes");
+                System.exit(2);
+            }
+            suite.ring = ring;
+        }
         if (sizes != null && java.util.Arrays.stream(sizes).anyMatch(n -> n < 16 || n > 65536)) {
             System.err.println("--sizes: each from 16 to 65536 bytes");
             System.exit(2);
