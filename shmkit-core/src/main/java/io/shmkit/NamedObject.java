@@ -29,6 +29,26 @@ final class NamedObject implements AutoCloseable {
         this.created = created;
     }
 
+    /**
+     * The memory of a primitive of {@code size} bytes at {@code offset} of a caller's view, for
+     * {@code initialize}/{@code attach}: the view must be read-write, and the bytes must fit and be
+     * aligned.
+     *
+     * @param article the primitive with its article, for messages: "a mutex", "an event"
+     */
+    static MemorySegment place(View view, long offset, long size, long alignment, String article)
+            throws SegmentFormatException {
+        Objects.requireNonNull(view, "view");
+        if (view.access() != Access.READ_WRITE) {
+            throw new IllegalArgumentException(article + " needs a READ_WRITE view of segment \""
+                    + view.segment().name() + "\", not " + view.access());
+        }
+        String what = article.substring(article.indexOf(' ') + 1);
+        HeaderDescriptor.checkPlacement(view.memory(), offset, size, alignment, what, view.segment().name(),
+                view.offset());
+        return view.memory().asSlice(offset, size);
+    }
+
     /** How a kind of primitive is written into fresh memory. */
     @FunctionalInterface
     interface Initializer {

@@ -1,7 +1,6 @@
 package io.shmkit;
 
 import io.shmkit.internal.layout.EventDescriptor;
-import io.shmkit.internal.layout.HeaderDescriptor;
 import io.shmkit.internal.os.OsBackend;
 import io.shmkit.internal.os.WaitWord;
 import io.shmkit.internal.sync.Waiter;
@@ -111,14 +110,7 @@ public final class SharedEvent implements AutoCloseable {
     }
 
     private static MemorySegment place(View view, long offset) throws SegmentFormatException {
-        Objects.requireNonNull(view, "view");
-        if (view.access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("an event needs a READ_WRITE view of segment \""
-                    + view.segment().name() + "\", not " + view.access());
-        }
-        HeaderDescriptor.checkPlacement(view.memory(), offset, SIZE, ALIGNMENT, "event", view.segment().name(),
-                view.offset());
-        return view.memory().asSlice(offset, SIZE);
+        return NamedObject.place(view, offset, SIZE, ALIGNMENT, "an event");
     }
 
     // ---------------------------------------------------------------------------------------------

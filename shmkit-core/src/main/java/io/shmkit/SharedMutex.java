@@ -165,14 +165,7 @@ public final class SharedMutex implements AutoCloseable {
     }
 
     private static MemorySegment place(View view, long offset) throws SegmentFormatException {
-        Objects.requireNonNull(view, "view");
-        if (view.access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("a mutex needs a READ_WRITE view of segment \""
-                    + view.segment().name() + "\", not " + view.access());
-        }
-        HeaderDescriptor.checkPlacement(view.memory(), offset, SIZE, ALIGNMENT, "mutex", view.segment().name(),
-                view.offset());
-        return view.memory().asSlice(offset, SIZE);
+        return NamedObject.place(view, offset, SIZE, ALIGNMENT, "a mutex");
     }
 
     // ---------------------------------------------------------------------------------------------

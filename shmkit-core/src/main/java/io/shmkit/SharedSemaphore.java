@@ -108,14 +108,7 @@ public final class SharedSemaphore implements AutoCloseable {
     }
 
     private static MemorySegment place(View view, long offset) throws SegmentFormatException {
-        Objects.requireNonNull(view, "view");
-        if (view.access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("a semaphore needs a READ_WRITE view of segment \""
-                    + view.segment().name() + "\", not " + view.access());
-        }
-        HeaderDescriptor.checkPlacement(view.memory(), offset, SIZE, ALIGNMENT, "semaphore", view.segment().name(),
-                view.offset());
-        return view.memory().asSlice(offset, SIZE);
+        return NamedObject.place(view, offset, SIZE, ALIGNMENT, "a semaphore");
     }
 
     private static void checkCounts(int initial, int max) {
