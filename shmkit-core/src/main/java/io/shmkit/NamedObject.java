@@ -49,6 +49,17 @@ final class NamedObject implements AutoCloseable {
         return view.memory().asSlice(offset, size);
     }
 
+    /**
+     * Named primitives are written by every process that uses them: refuses other access modes.
+     *
+     * @param article the primitive with its article, for messages: "a mutex", "an event"
+     */
+    static void requireReadWrite(SegmentOptions options, String article) {
+        if (Objects.requireNonNull(options, "options").access() != Access.READ_WRITE) {
+            throw new IllegalArgumentException(article + " needs access READ_WRITE, not " + options.access());
+        }
+    }
+
     /** How a kind of primitive is written into fresh memory. */
     @FunctionalInterface
     interface Initializer {

@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static io.shmkit.internal.layout.EventDescriptor.GENERATION_STEP;
@@ -203,9 +202,7 @@ public final class SharedEvent implements AutoCloseable {
     }
 
     private static void requireReadWrite(SegmentOptions options) {
-        if (Objects.requireNonNull(options, "options").access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("an event needs access READ_WRITE, not " + options.access());
-        }
+        NamedObject.requireReadWrite(options, "an event");
     }
 
     private static SharedEvent named(NamedObject object) throws IOException {

@@ -254,9 +254,7 @@ public final class SharedMutex implements AutoCloseable {
     }
 
     private static void requireReadWrite(SegmentOptions options) {
-        if (Objects.requireNonNull(options, "options").access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("a mutex needs access READ_WRITE, not " + options.access());
-        }
+        NamedObject.requireReadWrite(options, "a mutex");
     }
 
     private static SharedMutex named(NamedObject object) throws IOException {

@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import static io.shmkit.internal.layout.SemaphoreDescriptor.COUNT_OFFSET;
@@ -216,9 +215,7 @@ public final class SharedSemaphore implements AutoCloseable {
     }
 
     private static void requireReadWrite(SegmentOptions options) {
-        if (Objects.requireNonNull(options, "options").access() != Access.READ_WRITE) {
-            throw new IllegalArgumentException("a semaphore needs access READ_WRITE, not " + options.access());
-        }
+        NamedObject.requireReadWrite(options, "a semaphore");
     }
 
     private static SharedSemaphore named(NamedObject object) throws IOException {
