@@ -103,7 +103,7 @@ final class Chart {
         if (transport.startsWith("shmkit")) {
             return light ? SHMKIT_LIGHT : SHMKIT;
         }
-        if (transport.equals("c-floor") || transport.equals("memcpy")) {
+        if (transport.equals("c-floor") || transport.equals("c-ring") || transport.equals("memcpy")) {
             return light ? FLOOR_LIGHT : FLOOR;
         }
         return light ? PEER_LIGHT : PEER;

@@ -36,7 +36,7 @@ public final class Suite {
     static final int[] LATENCY_SIZES = {32, 256, 4096};
     static final int[] THROUGHPUT_SIZES = {32, 256, 65536};
     static final List<String> LATENCY_TRANSPORTS = List.of("shmkit-1to1", "shmkit-mto1", "shmkit-pubsub",
-            "aeron-ipc", "agrona-1to1", "agrona-mto1", "chronicle", "uds", "tcp", "c-floor");
+            "aeron-ipc", "agrona-1to1", "agrona-mto1", "chronicle", "uds", "tcp", "c-floor", "c-ring");
     static final List<String> THROUGHPUT_TRANSPORTS = List.of("shmkit-1to1", "shmkit-mto1", "shmkit-pubsub",
             "aeron-ipc", "agrona-1to1", "agrona-mto1", "chronicle", "uds", "tcp");
     static final List<String> MANY_TO_ONE_TRANSPORTS = List.of("shmkit-mto1", "aeron-ipc", "agrona-mto1");
@@ -225,6 +225,7 @@ public final class Suite {
         List<Case> key = List.of(
                 new Case("latency", "shmkit-1to1", 32, "spin", 1), new Case("latency", "agrona-1to1", 32, "spin", 1),
                 new Case("latency", "aeron-ipc", 32, "spin", 1), new Case("latency", "c-floor", 32, "spin", 1),
+                new Case("latency", "c-ring", 32, "spin", 1),
                 new Case("throughput", "shmkit-1to1", 32, "spin", 1), new Case("throughput", "aeron-ipc", 32, "spin", 1),
                 new Case("throughput", "shmkit-1to1", 256, "spin", 1), new Case("throughput", "aeron-ipc", 256, "spin", 1),
                 new Case("throughput", "shmkit-1to1", 65536, "spin", 1), new Case("throughput", "memcpy", 65536, "spin", 1));
@@ -281,7 +282,7 @@ public final class Suite {
             if (c.transport().equals("memcpy")) {
                 return memcpy(c);
             }
-            if (c.transport().equals("c-floor")) {
+            if (c.transport().equals("c-floor") || c.transport().equals("c-ring")) {
                 return floorPingPong(c);
             }
             return runJava(c);
@@ -586,11 +587,17 @@ public final class Suite {
     private Result floorPingPong(Case c) throws Exception {
         List<Integer> cpus = pinning(2);
         long warmupRounds = (long) Math.max(10_000, warmup * 200_000);
-        Map<String, Object> m = runFloor(List.of("pingpong", Integer.toString(c.size()), Long.toString(warmupRounds),
-                Long.toString(rounds), Double.toString(duration), c.mode().equals("block") ? "futex" : "spin",
+        boolean ringMode = c.transport().equals("c-ring");
+        List<String> args = new ArrayList<>(List.of(ringMode ? "ringpong" : "pingpong", Integer.toString(c.size()),
+                Long.toString(warmupRounds), Long.toString(rounds), Double.toString(duration),
+                c.mode().equals("block") ? "futex" : "spin",
                 cpus == null ? "-1" : cpus.get(0).toString(), cpus == null ? "-1" : cpus.get(1).toString(),
-                Long.toString(c.mode().equals("block") ? PAUSE_NANOS : 0)),
-                (long) duration + 60);
+                Long.toString(c.mode().equals("block") ? PAUSE_NANOS : 0)));
+        if (ringMode) {
+            // The channels' ring size, so that both walk the same amount of memory.
+            args.add(Integer.toString(ring));
+        }
+        Map<String, Object> m = runFloor(args, (long) duration + 60);
         Map<String, Object> metrics = new LinkedHashMap<>(m);
         double wall = ((Number) m.get("wallNanos")).doubleValue();
         metrics.put("pingCpuPerWall", ((Number) m.get("pingCpuNanos")).doubleValue() / wall);

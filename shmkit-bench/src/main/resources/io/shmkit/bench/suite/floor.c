@@ -10,6 +10,11 @@
  *       sender wakes it only when it says it waits (store, full fence, load), like shmkit.
  *       CPU_* < 0: no pinning. PAUSE_NS > 0: the pinger sleeps that long (nanosleep) between round
  *       trips, so that the other side goes idle and must be woken. Prints one line: RESULT {json}.
+ *   floor ringpong SIZE WARMUP_ROUNDS ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG PAUSE_NS RING
+ *       The same, but each direction is a RING-byte ring, as in a channel: message n is a record
+ *       (8-byte header: sequence and "waiting" words, then SIZE bytes, rounded up to 8) right
+ *       after message n-1, starting over at the ring's start when the next record would not fit.
+ *       The least any ring can cost here: no zeroing, no positions, no padding records, no checks.
  *   floor memcpy SIZE SECONDS REGION
  *       One thread copies SIZE-byte blocks from one buffer into a REGION-byte ring, block after
  *       block, for SECONDS after a 0.3 s warm-up: the single-thread memcpy bandwidth.
@@ -66,7 +71,29 @@ static inline void cpu_relax(void) {
 
 static volatile uint64_t sink;
 
-static void send(struct mailbox *m, const unsigned char *src, size_t size, uint32_t seq) {
+/* A record in a ring: the mailbox's words without its alignment (records are 8-byte aligned). */
+struct record {
+    uint32_t seq;
+    uint32_t waiting;
+    unsigned char payload[];
+};
+
+/* One direction: a mailbox (ring == 0) or a ring of records. */
+struct lane {
+    unsigned char *base;
+    size_t ring, pos, stride;
+};
+
+static struct record *next_record(struct lane *l) {
+    if (l->ring == 0) return (struct record *) l->base;
+    if (l->pos + l->stride > l->ring) l->pos = 0;
+    struct record *r = (struct record *) (l->base + l->pos);
+    l->pos += l->stride;
+    return r;
+}
+
+static void send(struct lane *l, const unsigned char *src, size_t size, uint32_t seq) {
+    struct record *m = next_record(l);
     memcpy(m->payload, src, size);
     memcpy(m->payload, &seq, sizeof seq); /* the payload carries the sequence, first and last */
     memcpy(m->payload + size - sizeof seq, &seq, sizeof seq);
@@ -79,7 +106,9 @@ static void send(struct mailbox *m, const unsigned char *src, size_t size, uint3
     }
 }
 
-static void receive(struct mailbox *m, size_t size, uint32_t seq) {
+/* Waits for message seq; returns its record, whose payload the caller may read further. */
+static struct record *receive(struct lane *l, size_t size, uint32_t seq) {
+    struct record *m = next_record(l);
     int spins = 0;
     while (__atomic_load_n(&m->seq, __ATOMIC_ACQUIRE) != seq) {
         if (!blocking || spins++ < 200) {
@@ -95,6 +124,7 @@ static void receive(struct mailbox *m, size_t size, uint32_t seq) {
     memcpy(&first, m->payload, sizeof first);
     memcpy(&last, m->payload + size - sizeof last, sizeof last);
     sink += first + last;
+    return m;
 }
 
 static int cmp(const void *a, const void *b) {
@@ -109,11 +139,13 @@ static uint64_t pct(const uint64_t *v, size_t n, double p) {
 }
 
 static int pingpong(size_t size, long warmup, long rounds, double max_seconds, int cpu_ping, int cpu_pong,
-                    long pause_ns) {
-    size_t box = (sizeof(struct mailbox) + size + 63) & ~(size_t) 63;
+                    long pause_ns, size_t ring) {
+    size_t stride = (sizeof(struct record) + size + 7) & ~(size_t) 7;
+    if (ring != 0 && ring < stride) ring = stride;
+    size_t box = ring != 0 ? (ring + 63) & ~(size_t) 63 : (sizeof(struct mailbox) + size + 63) & ~(size_t) 63;
     unsigned char *shared = mmap(NULL, 2 * box + 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) { perror("mmap"); return 1; }
-    struct mailbox *ping = (struct mailbox *) shared, *pong = (struct mailbox *) (shared + box);
+    struct lane ping = {shared, ring, 0, stride}, pong = {shared + box, ring, 0, stride};
     uint64_t *pong_cpu = (uint64_t *) (shared + 2 * box), *pong_wall = pong_cpu + 1;
     unsigned char *src = calloc(1, size);
     uint64_t *samples = malloc(sizeof(uint64_t) * (size_t) rounds);
@@ -125,11 +157,11 @@ static int pingpong(size_t size, long warmup, long rounds, double max_seconds, i
         pin(cpu_pong);
         uint64_t c0 = 0, w0 = 0;
         for (uint32_t i = 1;; i++) {
-            receive(ping, size, i);
+            struct record *r = receive(&ping, size, i);
             if (i == 1) { c0 = cpu_ns(); w0 = now_ns(); }
             uint32_t stop;
-            memcpy(&stop, ping->payload + 4, sizeof stop);
-            send(pong, src, size, i);
+            memcpy(&stop, r->payload + 4, sizeof stop);
+            send(&pong, src, size, i);
             if (stop) break;
         }
         *pong_cpu = cpu_ns() - c0;
@@ -143,8 +175,8 @@ static int pingpong(size_t size, long warmup, long rounds, double max_seconds, i
         int last = (long) i == total || (deadline && (n & 1023) == 0 && now_ns() > deadline);
         uint64_t t0 = now_ns();
         if (last) { uint32_t one = 1; memcpy(src + 4, &one, 4); }
-        send(ping, src, size, i);
-        receive(pong, size, i);
+        send(&ping, src, size, i);
+        receive(&pong, size, i);
         uint64_t t1 = now_ns();
         if ((long) i == warmup) {
             t_start = now_ns();
@@ -205,12 +237,18 @@ int main(int argc, char **argv) {
     if ((argc == 9 || argc == 10) && strcmp(argv[1], "pingpong") == 0) {
         blocking = strcmp(argv[6], "futex") == 0;
         return pingpong((size_t) atol(argv[2]), atol(argv[3]), atol(argv[4]), atof(argv[5]),
-                        atoi(argv[7]), atoi(argv[8]), argc == 10 ? atol(argv[9]) : 0);
+                        atoi(argv[7]), atoi(argv[8]), argc == 10 ? atol(argv[9]) : 0, 0);
+    }
+    if (argc == 11 && strcmp(argv[1], "ringpong") == 0) {
+        blocking = strcmp(argv[6], "futex") == 0;
+        return pingpong((size_t) atol(argv[2]), atol(argv[3]), atol(argv[4]), atof(argv[5]),
+                        atoi(argv[7]), atoi(argv[8]), atol(argv[9]), (size_t) atol(argv[10]));
     }
     if (argc == 5 && strcmp(argv[1], "memcpy") == 0) {
         return bandwidth((size_t) atol(argv[2]), atof(argv[3]), (size_t) atol(argv[4]));
     }
     fprintf(stderr, "usage: floor pingpong SIZE WARMUP ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG [PAUSE_NS]\n"
+                    "       floor ringpong SIZE WARMUP ROUNDS MAX_SECONDS spin|futex CPU_PING CPU_PONG PAUSE_NS RING\n"
                     "       floor memcpy SIZE SECONDS REGION\n");
     return 2;
 }
