@@ -42,7 +42,15 @@ import static io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET;
  */
 public final class ChannelProducer implements AutoCloseable {
 
-    private static final long CLEAN_CHUNK = 64 * 1024;
+    /**
+     * How far ahead of the tail the ring is zeroed at a time. Small enough that a chunk stays in the
+     * first-level cache until the messages are written into it: with 64 KiB chunks (more than the
+     * L1 of most cores) the zeroed lines were evicted before use, and the producer stalled on a whole
+     * chunk of cache-line transfers at once while the consumer caught up and sat on the line being
+     * written (measured, 256-byte messages between processes: 11.5 M msg/s with 64 KiB chunks,
+     * 18.4 M with 4 KiB, 17.5 M with 16 KiB; no change in round-trip latency).
+     */
+    private static final long CLEAN_CHUNK = 4 * 1024;
     /**
      * Records this long or longer are not zeroed ahead: the caller writes them whole, and zeroing
      * first would write every byte twice (half the bandwidth for large messages). Shorter ones keep
