@@ -382,6 +382,17 @@ static inline int shmkit__futex_wait(uint32_t *word, uint32_t expected, int64_t 
     return (int) syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
 }
 
+/* membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED): a full fence on every CPU running a thread of a
+ * process registered for it; 1 when done, 0 when unavailable. */
+static inline int shmkit__process_wide_barrier(void)
+{
+#ifdef SYS_membarrier
+    return syscall(SYS_membarrier, 1 << 1 /* MEMBARRIER_CMD_GLOBAL_EXPEDITED */, 0, 0) == 0;
+#else
+    return 0;
+#endif
+}
+
 static inline void shmkit__futex_wake_all(uint32_t *word)
 {
     syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
@@ -1132,13 +1143,18 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
             return 0;
         }
         __atomic_fetch_add(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);
-        /* SYNC POINT: the atomic increment above is a full fence; pairs with the producer's fence
-         * after publishing: either it sees us waiting and bumps the signal, or we see its record. */
+        /* SYNC POINT: the atomic increment above is a full fence on this side; the process-wide
+         * barrier then runs one on every CPU running a producer that skips its commit fence (Java
+         * producers whose process registered for it): either its record is visible to the check
+         * below, or it sees us waiting and bumps the signal. Where the barrier fails, short slices
+         * bound what a missed wake-up costs (see docs/channels.md, "Waiting and wake-ups"). */
+        int barrier = shmkit__process_wide_barrier();
+        int64_t slice = barrier ? 10000000 : 1000000;
         uint32_t seq = __atomic_load_n(&ch->header->data_signal, __ATOMIC_SEQ_CST);
         int ready = shmkit__available(ch);
         int interrupted = 0;
         if (!ready) {
-            interrupted = shmkit__futex_wait(&ch->header->data_signal, seq, left < 10000000 ? left : 10000000) < 0
+            interrupted = shmkit__futex_wait(&ch->header->data_signal, seq, left < slice ? left : slice) < 0
                     && errno == EINTR;
         }
         __atomic_fetch_sub(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);

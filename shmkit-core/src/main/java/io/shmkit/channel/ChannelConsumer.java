@@ -363,15 +363,20 @@ public final class ChannelConsumer implements AutoCloseable {
             }
             INT.getAndAdd(header, CONSUMERS_WAITING_OFFSET, 1);
             try {
-                // SYNC POINT: the atomic increment above is a full fence; pairs with the producer's
-                // fence after publishing: either it sees us waiting and bumps the signal, or we see
-                // its record in available() below.
+                // SYNC POINT: the atomic increment above is a full fence on this side; the
+                // process-wide barrier then runs one on every CPU running a producer that skips its
+                // commit fence (ChannelProducer.commit): either that producer's record is visible
+                // to available() below, or its later read of "consumers waiting" sees us and it
+                // bumps the signal. Where the barrier is unavailable the producers fence every
+                // commit, except any in a process that could join while we cannot: short slices
+                // bound what a missed wake-up could cost.
+                boolean barrier = channel.os.processWideBarrier();
                 int seq = (int) INT.getVolatile(header, DATA_SIGNAL_OFFSET);
                 if (available()) {
                     return true;
                 }
                 // Slices: to notice interrupts, and unfinished records of dead producers.
-                channel.os.waitOnAddress(dataSignal, seq, Math.min(left, 10_000_000));
+                channel.os.waitOnAddress(dataSignal, seq, Math.min(left, barrier ? 10_000_000 : 1_000_000));
             } finally {
                 INT.getAndAdd(header, CONSUMERS_WAITING_OFFSET, -1);
             }

@@ -75,6 +75,12 @@ public final class ChannelProducer implements AutoCloseable {
     private final MemorySegment dataSignal;
     private final MemorySegment spaceSignal;
     private final Claim claim;
+    /**
+     * Single-producer kinds: whether commit needs its own store-load fence. Not where this process
+     * joined the OS's process-wide barriers: a consumer about to sleep then issues one, which stands
+     * in for the fence on this side (see commit).
+     */
+    private final boolean fenceOnCommit;
 
     /** Single-producer kinds: the tail as this producer last published it. */
     private long tail;
@@ -104,6 +110,7 @@ public final class ChannelProducer implements AutoCloseable {
         this.dataSignal = header.asSlice(DATA_SIGNAL_OFFSET, 4);
         this.spaceSignal = header.asSlice(SPACE_SIGNAL_OFFSET, 4);
         this.claim = new Claim(this, data);
+        this.fenceOnCommit = !manyToOne && !channel.os.joinProcessWideBarriers();
         this.messages = (long) LONG.getVolatile(header, slot + MESSAGES_OFFSET);
         if (manyToOne) {
             recoverAbandonedClaim();
@@ -278,10 +285,15 @@ public final class ChannelProducer implements AutoCloseable {
             tail = tail + RecordDescriptor.aligned(c.recordLength);
             LONG.setRelease(header, TAIL_OFFSET, tail);
             published = true;
-            // SYNC POINT: a store-load fence between publishing and reading "consumers waiting"
-            // (pairs with the fence in ChannelConsumer.awaitMessages), so a consumer going to sleep
-            // either sees this record or is seen here and woken.
-            VarHandle.fullFence();
+            // SYNC POINT: a store-load fence between publishing and reading "consumers waiting", so
+            // that a consumer going to sleep either sees this record or is seen here and woken. It
+            // pairs with the consumer's increment of "consumers waiting" followed by a process-wide
+            // barrier (ChannelConsumer.awaitMessages): that barrier runs a full fence on this CPU,
+            // so this side needs none of its own once the process has joined (about 8% of the
+            // throughput of 256-byte messages). Without the OS's barriers: a fence on every commit.
+            if (fenceOnCommit) {
+                VarHandle.fullFence();
+            }
         }
         if (published) {
             LONG.setOpaque(header, slot + MESSAGES_OFFSET, ++messages);

@@ -91,6 +91,11 @@ public final class LibC {
     /** pidfd_open(2): the same number on every architecture (Linux 5.3+). */
     public static final long SYS_PIDFD_OPEN = 434;
     public static final int ENOSYS = 38;
+    /** membarrier(2) (Linux 4.16+ for the expedited global commands). */
+    public static final long SYS_MEMBARRIER = AARCH64 ? 283 : 324;
+    public static final int MEMBARRIER_CMD_QUERY = 0;
+    public static final int MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1;
+    public static final int MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 2;
     public static final short POLLIN = 1;
     public static final int FUTEX_WAIT = 0;
     public static final int FUTEX_WAKE = 1;
@@ -153,6 +158,8 @@ public final class LibC {
             Linker.Option.firstVariadicArg(1));
     private static final MethodHandle SYSCALL2 = capturing("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL3 = capturing("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(1));
     private static final MethodHandle POLL = capturing("poll",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle PREAD = capturing("pread",
@@ -456,6 +463,17 @@ public final class LibC {
             return r < 0 ? -errno(state) : (int) r;
         } catch (Throwable t) {
             throw unexpected("pidfd_open", t);
+        }
+    }
+
+    /** {@code membarrier(cmd, 0, 0)}: its result (a bit mask for the query), or {@code -errno}. */
+    public static long membarrier(int cmd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            long r = (long) SYSCALL3.invokeExact(state, SYS_MEMBARRIER, cmd, 0, 0);
+            return r < 0 ? -errno(state) : r;
+        } catch (Throwable t) {
+            throw unexpected("membarrier", t);
         }
     }
 

@@ -577,6 +577,35 @@ final class LinuxBackend implements OsBackend {
         return (int) Math.max(0, r);
     }
 
+    /** Whether this kernel offers the expedited global membarrier commands (asked once per process). */
+    private static final class Membarrier {
+        static final boolean AVAILABLE = available();
+        private static volatile boolean joined;
+
+        private static boolean available() {
+            long mask = LibC.membarrier(LibC.MEMBARRIER_CMD_QUERY);
+            int needed = LibC.MEMBARRIER_CMD_GLOBAL_EXPEDITED | LibC.MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+            return mask >= 0 && (mask & needed) == needed;
+        }
+
+        static synchronized boolean join() {
+            if (!joined && AVAILABLE) {
+                joined = LibC.membarrier(LibC.MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+            }
+            return joined;
+        }
+    }
+
+    @Override
+    public boolean joinProcessWideBarriers() {
+        return Membarrier.joined || Membarrier.join();
+    }
+
+    @Override
+    public boolean processWideBarrier() {
+        return Membarrier.AVAILABLE && LibC.membarrier(LibC.MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
+    }
+
     @Override
     public boolean supportsCrossProcessWait() {
         return true;

@@ -94,6 +94,28 @@ public interface OsBackend {
     /** Wakes up to {@code count} waiters on the word; returns how many were woken. */
     int wakeAddress(MemorySegment word, int count);
 
+    /**
+     * Makes this process take part in {@link #processWideBarrier()}: from now on, a barrier that
+     * any process issues also orders the memory accesses of this process's threads. Lets a hot path
+     * drop a store-load fence that pairs with a rare slow path (an asymmetric fence). Idempotent.
+     *
+     * @return false where the platform cannot; the caller then keeps its own fence
+     */
+    default boolean joinProcessWideBarriers() {
+        return false;
+    }
+
+    /**
+     * A full memory barrier on every CPU that runs a thread of a process that has
+     * {@linkplain #joinProcessWideBarriers() joined}, before this returns. Costs a system call
+     * and inter-processor interrupts (microseconds): for slow paths, such as going to sleep.
+     *
+     * @return false where the platform cannot (nothing happened)
+     */
+    default boolean processWideBarrier() {
+        return false;
+    }
+
     /** Whether waiting on a word of shared memory works across processes on this platform. */
     boolean supportsCrossProcessWait();
 
