@@ -220,7 +220,7 @@ public final class Suite {
         for (String t : quick ? List.of("shmkit-pubsub") : PUBSUB_TRANSPORTS) {
             list.add(new Case("pub-sub", t, 32, crowdMode, 2));
         }
-        // The cases the targets compare, again at the end: each target is judged on the median of
+        // The cases the targets compare, again at the end: each target is judged on the best of
         // runs minutes apart, not on one that a neighbour's build or a vCPU move happened to hit.
         List<Case> key = List.of(
                 new Case("latency", "shmkit-1to1", 32, "spin", 1), new Case("latency", "agrona-1to1", 32, "spin", 1),
