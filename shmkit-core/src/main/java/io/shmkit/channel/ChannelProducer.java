@@ -47,10 +47,12 @@ public final class ChannelProducer implements AutoCloseable {
      * first-level cache until the messages are written into it: with 64 KiB chunks (more than the
      * L1 of most cores) the zeroed lines were evicted before use, and the producer stalled on a whole
      * chunk of cache-line transfers at once while the consumer caught up and sat on the line being
-     * written (measured, 256-byte messages between processes: 11.5 M msg/s with 64 KiB chunks,
-     * 18.4 M with 4 KiB, 17.5-18 M with 8 KiB, 16.5 M with 16 KiB; round trips no slower).
+     * written. Measured, 256-byte messages between processes, runs interleaved: 64 KiB 11-12 M
+     * msg/s, 16 KiB 17.5 M, 8 KiB 18-19 M, 4 KiB 18.5-20 M; round trips no slower. 8 KiB rather
+     * than 4: with 4 KiB about a quarter of the runs settled in a lock-step mode at 6 M (the
+     * consumer on the line being written), with 8 KiB one run in nineteen.
      */
-    private static final long CLEAN_CHUNK = 4 * 1024;
+    private static final long CLEAN_CHUNK = 8 * 1024;
     /**
      * Records this long or longer are not zeroed ahead: the caller writes them whole, and zeroing
      * first would write every byte twice (half the bandwidth for large messages). Shorter ones keep
