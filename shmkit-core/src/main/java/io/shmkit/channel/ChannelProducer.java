@@ -55,11 +55,13 @@ public final class ChannelProducer implements AutoCloseable {
     private static final long CLEAN_CHUNK = 8 * 1024;
     /**
      * Records this long or longer are not zeroed ahead: the caller writes them whole, and zeroing
-     * first would write every byte twice (half the bandwidth for large messages). Shorter ones keep
-     * the chunked zeroing, which also takes ownership of the cache lines ahead off the path of each
-     * message (measured: about 25 ns less per 32-byte round trip than clearing only header words).
+     * first would write every byte twice (half the bandwidth for large messages, and with 8 KiB
+     * chunks a chunk to zero every other 4 KiB message: 4 KiB round trips took 690-730 ns against
+     * 430-440 ns without). Shorter ones keep the chunked zeroing, which also takes ownership of the
+     * cache lines ahead off the path of each message (measured: about 25 ns less per 32-byte round
+     * trip than clearing only header words, and 18 M against 13 M msg/s one-way at 256 bytes).
      */
-    private static final long ZERO_AHEAD_MAX_RECORD = 8 * 1024;
+    private static final long ZERO_AHEAD_MAX_RECORD = 1024;
     private static final int HEARTBEAT_EVERY = 256;
     private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
 
