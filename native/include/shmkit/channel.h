@@ -1147,8 +1147,9 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
          * barrier then runs one on every CPU running a producer that skips its commit fence (Java
          * producers whose process registered for it): either its record is visible to the check
          * below, or it sees us waiting and bumps the signal. Where the barrier fails, short slices
-         * bound what a missed wake-up costs (see docs/channels.md, "Waiting and wake-ups"). */
-        int barrier = shmkit__process_wide_barrier();
+         * bound what a missed wake-up costs (see docs/channels.md, "Waiting and wake-ups"). Many-to-one
+         * producers commit with a CAS, a full fence of their own: no barrier needed there. */
+        int barrier = ch->kind == SHMKIT_KIND_MANY_TO_ONE || shmkit__process_wide_barrier();
         int64_t slice = barrier ? 10000000 : 1000000;
         uint32_t seq = __atomic_load_n(&ch->header->data_signal, __ATOMIC_SEQ_CST);
         int ready = shmkit__available(ch);

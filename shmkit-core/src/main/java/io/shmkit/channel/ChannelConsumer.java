@@ -369,8 +369,9 @@ public final class ChannelConsumer implements AutoCloseable {
                 // to available() below, or its later read of "consumers waiting" sees us and it
                 // bumps the signal. Where the barrier is unavailable the producers fence every
                 // commit, except any in a process that could join while we cannot: short slices
-                // bound what a missed wake-up could cost.
-                boolean barrier = channel.os.processWideBarrier();
+                // bound what a missed wake-up could cost. Many-to-one producers commit with a CAS,
+                // a full fence of their own: no barrier needed.
+                boolean barrier = manyToOne || channel.os.processWideBarrier();
                 int seq = (int) INT.getVolatile(header, DATA_SIGNAL_OFFSET);
                 if (available()) {
                     return true;
