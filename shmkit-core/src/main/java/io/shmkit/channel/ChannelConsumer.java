@@ -55,6 +55,12 @@ public final class ChannelConsumer implements AutoCloseable {
     private final long mask;
     private final int maxMessageLength;
     private final boolean manyToOne;
+    /**
+     * Whether each poll that consumed something needs its own store-load fence. Not where this
+     * process joined the OS's process-wide barriers: a producer about to sleep for space then issues
+     * one, which stands in for the fence on this side (see afterProgress).
+     */
+    private final boolean fenceAfterProgress;
     private final int slotIndex;
     private final long slot;
     private final MemorySegment dataSignal;
@@ -80,6 +86,7 @@ public final class ChannelConsumer implements AutoCloseable {
         this.mask = channel.mask;
         this.maxMessageLength = channel.maxMessageLength;
         this.manyToOne = channel.kind == ChannelKind.MANY_TO_ONE;
+        this.fenceAfterProgress = !channel.os.joinProcessWideBarriers();
         this.slotIndex = slotIndex;
         this.slot = channel.consumerSlot(slotIndex - channel.producerSlots);
         this.dataSignal = header.asSlice(DATA_SIGNAL_OFFSET, 4);
@@ -244,9 +251,15 @@ public final class ChannelConsumer implements AutoCloseable {
             busyPollsToHeartbeat = BUSY_POLLS_PER_HEARTBEAT;
             channel.heartbeat(slot);
         }
-        // SYNC POINT: store-load fence between committing the position and reading "producers
-        // waiting" (pairs with ChannelProducer.awaitSpace).
-        VarHandle.fullFence();
+        // SYNC POINT: a store-load fence between committing the position and reading "producers
+        // waiting", so that a producer going to sleep for space either sees the space or is seen
+        // here and woken. It pairs with the producer's increment of "producers waiting" followed by
+        // a process-wide barrier (ChannelProducer.awaitSpace), which runs a full fence on this CPU:
+        // once this process has joined, this side needs none of its own (one fence per poll that
+        // consumed something: a round trip of small messages pays one per message).
+        if (fenceAfterProgress) {
+            VarHandle.fullFence();
+        }
         if ((int) INT.getVolatile(header, PRODUCERS_WAITING_OFFSET) != 0) {
             INT.getAndAdd(header, SPACE_SIGNAL_OFFSET, 1);
             channel.os.wakeAddress(header.asSlice(SPACE_SIGNAL_OFFSET, 4), Integer.MAX_VALUE);
