@@ -37,7 +37,7 @@ record Peers(String id, String label, String description, List<String> jvmFlags)
             new Peers("uds", "Unix socket", "Unix domain stream socket (SocketChannel), one write per message", List.of()),
             new Peers("tcp", "TCP loopback", "TCP over 127.0.0.1, TCP_NODELAY, one write per message", List.of()),
             new Peers("c-floor", "C floor", "C, two processes: one cache line per direction (payload + sequence), cc -O2", List.of()),
-            new Peers("c-ring", "C ring floor", "C, two processes: one ring per direction, message after message (8-byte header + payload, no zeroing, no checks), cc -O2", List.of()));
+            new Peers("c-ring", "C ring floor", "C, two processes: one ring per direction, message after message (8-byte header + payload, no zeroing, no checks; the sender touches the line 256 bytes ahead, as shmkit does), cc -O2", List.of()));
 
     static Peers of(String id) {
         for (Peers p : ALL) {
