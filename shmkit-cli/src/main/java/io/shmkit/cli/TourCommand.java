@@ -124,8 +124,9 @@ final class TourCommand implements Callable<Integer> {
         }
         out.println("7. Closed this process's handle, the last one, so the segment is gone: " + path + " exists: no");
         out.println();
-        out.println("Next: `shm writer demo` in one terminal and `shm reader demo` in another. `shm --help` lists "
-                + "every command.");
+        out.println("Next: `shm writer demo` in one terminal and `shm reader demo` in another (one current message),");
+        out.println("or `shm recv prices` and `echo hello | shm send prices` (a channel: a stream of messages, none");
+        out.println("overwritten before it is read). `shm --help` lists every command.");
         return ExitCodes.OK;
     }
 
