@@ -103,7 +103,7 @@ final class Chart {
         if (transport.startsWith("shmkit")) {
             return light ? SHMKIT_LIGHT : SHMKIT;
         }
-        if (transport.equals("c-floor") || transport.equals("c-ring") || transport.equals("memcpy")) {
+        if (!Peers.isJava(transport)) {
             return light ? FLOOR_LIGHT : FLOOR;
         }
         return light ? PEER_LIGHT : PEER;

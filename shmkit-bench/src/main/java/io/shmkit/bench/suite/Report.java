@@ -326,9 +326,7 @@ final class Report {
         for (Suite.Result any : results) {
             Suite.Case c = any.c();
             Suite.Result r = find(c.scenario(), c.transport(), c.size(), c.mode());
-            if (r == null || !seen.add(c.id()) || c.transport().startsWith("shmkit") || c.transport().equals("c-floor")
-                    || c.transport().equals("c-ring")
-                    || c.transport().equals("memcpy")) {
+            if (r == null || !seen.add(c.id()) || c.transport().startsWith("shmkit") || !Peers.isJava(c.transport())) {
                 continue;
             }
             String baseline = switch (c.scenario()) {

@@ -113,7 +113,7 @@ public final class Suite {
                               --warmup S    warm-up seconds per measurement (default 1, quick 0.6: the FFM hot paths need C2)
                               --duration S  longest measurement in seconds (default 2, quick 0.4)
                               --rounds N    round trips per latency measurement, if time allows (default 1000000, quick 200000)
-                              --repeats N   runs of each case a target compares, the median counts (default 3, quick 1)
+                              --repeats N   runs of each case a target compares, the best counts (default 3, quick 1)
                               --sizes N,N   message sizes of the round-trip and throughput cases (default 32,256,4096 and 32,256,65536)
                               --ring BYTES  ring capacity of shmkit's channels and Agrona's rings, a power of two (default 1048576)
                               --only REGEX  only cases whose id (scenario/transport/size/mode) matches
