@@ -5,6 +5,7 @@ import io.shmkit.internal.layout.RecordDescriptor;
 import io.shmkit.internal.layout.SlotDescriptor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
@@ -43,6 +44,7 @@ import static io.shmkit.internal.layout.SlotDescriptor.RETIRING_OFFSET;
  */
 public final class ChannelConsumer implements AutoCloseable {
 
+    private static final ValueLayout.OfLong PLAIN_LONG = ValueLayout.JAVA_LONG;
     private static final int IDLE_POLLS_PER_CHECK = 256;
     /** A consumer that is never idle beats every this many polls that deliver, as producers do per commits. */
     private static final int BUSY_POLLS_PER_HEARTBEAT = 256;
@@ -185,66 +187,126 @@ public final class ChannelConsumer implements AutoCloseable {
      *         {@link SegmentFormatException} as cause)
      */
     public int poll(MessageHandler handler, int limit) {
-        final MemorySegment data = this.data;
-        final long mask = this.mask;
         long pos = position;
+        // SYNC POINT: acquire load of the header; pairs with the producer's release store (or CAS)
+        // that published the record, so the payload read after it is complete.
+        long h = (long) LONG.getAcquire(data, pos & mask);
+        if (RecordDescriptor.length(h) <= 0) {
+            // The empty poll stays this small so that it inlines into the caller's spin loop.
+            if (++idlePolls >= IDLE_POLLS_PER_CHECK) {
+                idlePolls = 0;
+                checkIdle(pos, h);
+            }
+            return 0;
+        }
+        return manyToOne ? deliverAndZero(handler, limit, pos, h) : deliver(handler, limit, pos, h);
+    }
+
+    /**
+     * Delivers from a single producer's ring, starting with the record whose header {@code h} was
+     * read at {@code pos}. The position is committed after each handler returns: one release fence
+     * and a plain store, through the whole segment, so the JIT checks that segment once (see
+     * ChannelProducer.commitSingle).
+     */
+    private int deliver(MessageHandler handler, int limit, long pos, long h) {
+        final MemorySegment data = this.data;
+        final MemorySegment segment = this.header;
+        final long mask = this.mask;
+        final long positionOffset = slot + POSITION_OFFSET;
         int count = 0;
-        boolean advanced = false;
         // finally: a handler that throws leaves its own message unconsumed, but the messages before
         // it were committed, so they must be counted (and waiting producers woken) all the same.
         try {
-            while (count < limit) {
+            while (true) {
                 long index = pos & mask;
-                // SYNC POINT: acquire load of the header; pairs with the producer's release store (or
-                // CAS) that published the record, so the payload read below is complete.
-                long h = (long) LONG.getAcquire(data, index);
-                int length = RecordDescriptor.length(h);
-                if (length <= 0) {
-                    if (!advanced) {
-                        idle(pos, h);
-                    }
+                int length = checkedLength(pos, h);
+                int type = RecordDescriptor.type(h);
+                if (type != PADDING_TYPE) {
+                    message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
+                    handler.onMessage(message);
+                    count++;
+                }
+                pos += RecordDescriptor.aligned(length);
+                position = pos;
+                // SYNC POINT: the release fence and store commit the message; producers read the
+                // position with an acquire load before reusing the space.
+                VarHandle.releaseFence();
+                segment.set(PLAIN_LONG, positionOffset, pos);
+                if (count >= limit) {
                     break;
                 }
-                int type = RecordDescriptor.type(h);
-                if (length < HEADER_LENGTH || length > capacity - index) {
-                    throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
+                // SYNC POINT: acquire load of the next header, as in poll.
+                h = (long) LONG.getAcquire(data, pos & mask);
+                if (RecordDescriptor.length(h) <= 0) {
+                    break;
                 }
+            }
+        } finally {
+            afterProgress(count);
+        }
+        return count;
+    }
+
+    /** Many-to-one: delivers like deliver, and gives each record's space back zeroed. */
+    private int deliverAndZero(MessageHandler handler, int limit, long pos, long h) {
+        final MemorySegment data = this.data;
+        final long mask = this.mask;
+        int count = 0;
+        try {
+            while (true) {
+                long index = pos & mask;
+                int length = checkedLength(pos, h);
+                int type = RecordDescriptor.type(h);
                 if (type != PADDING_TYPE) {
-                    if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
-                        throw corrupted(pos, h, "a type id or length no producer could write");
-                    }
                     message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
                     handler.onMessage(message);
                     count++;
                 }
                 long aligned = RecordDescriptor.aligned(length);
-                if (manyToOne) {
-                    // Producers claim space by CAS from zero: give it back zeroed. The slot says first
-                    // which record is being zeroed: if this process dies before the position below is
-                    // committed, the header may be gone, and with it the record's length.
-                    LONG.setOpaque(header, slot + RETIRING_OFFSET, SlotDescriptor.retiring(pos, aligned));
-                    VarHandle.storeStoreFence();
-                    data.asSlice(index, aligned).fill((byte) 0);
-                }
+                // Producers claim space by CAS from zero: give it back zeroed. The slot says first
+                // which record is being zeroed: if this process dies before the position below is
+                // committed, the header may be gone, and with it the record's length.
+                LONG.setOpaque(header, slot + RETIRING_OFFSET, SlotDescriptor.retiring(pos, aligned));
+                VarHandle.storeStoreFence();
+                data.asSlice(index, aligned).fill((byte) 0);
                 pos += aligned;
                 position = pos;
-                advanced = true;
                 // SYNC POINT: release store of the position commits the message; producers read it
                 // with an acquire load before reusing the space.
                 LONG.setRelease(header, slot + POSITION_OFFSET, pos);
+                if (count >= limit) {
+                    break;
+                }
+                // SYNC POINT: acquire load of the next header, as in poll.
+                h = (long) LONG.getAcquire(data, pos & mask);
+                if (RecordDescriptor.length(h) <= 0) {
+                    break;
+                }
             }
         } finally {
-            if (advanced) {
-                afterProgress(count);
-            }
+            afterProgress(count);
         }
         return count;
+    }
+
+    /** The record length in header {@code h} at {@code pos}, checked against what any producer could write. */
+    private int checkedLength(long pos, long h) {
+        int length = RecordDescriptor.length(h);
+        long index = pos & mask;
+        if (length < HEADER_LENGTH || length > capacity - index) {
+            throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
+        }
+        int type = RecordDescriptor.type(h);
+        if (type != PADDING_TYPE && (type < 0 || length - HEADER_LENGTH > maxMessageLength)) {
+            throw corrupted(pos, h, "a type id or length no producer could write");
+        }
+        return length;
     }
 
     private void afterProgress(int count) {
         if (count > 0) {
             messages += count;
-            LONG.setOpaque(header, slot + MESSAGES_OFFSET, messages);
+            header.set(PLAIN_LONG, slot + MESSAGES_OFFSET, messages);
         }
         // The idle path beats too, but a consumer that keeps up with a busy producer never takes it.
         if (--busyPollsToHeartbeat == 0) {
@@ -266,15 +328,7 @@ public final class ChannelConsumer implements AutoCloseable {
         }
     }
 
-    /** The slow path of an empty poll: heartbeats, and unfinished records in many-to-one channels. */
-    private void idle(long pos, long h) {
-        if (++idlePolls < IDLE_POLLS_PER_CHECK) {
-            return;
-        }
-        idlePolls = 0;
-        checkIdle(pos, h);
-    }
-
+    /** The slow path of an empty poll, every IDLE_POLLS_PER_CHECK: heartbeats, and unfinished records in many-to-one channels. */
     private void checkIdle(long pos, long h) {
         long nowMillis = System.currentTimeMillis();
         if (nowMillis - lastHeartbeat >= Channel.heartbeatInterval()) {
