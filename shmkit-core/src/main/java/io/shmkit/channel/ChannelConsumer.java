@@ -199,14 +199,15 @@ public final class ChannelConsumer implements AutoCloseable {
             }
             return 0;
         }
-        return manyToOne ? deliverAndZero(handler, limit, pos, h) : deliver(handler, limit, pos, h);
+        return deliver(handler, limit, pos, h);
     }
 
     /**
-     * Delivers from a single producer's ring, starting with the record whose header {@code h} was
-     * read at {@code pos}. The position is committed after each handler returns: one release fence
-     * and a plain store, through the whole segment, so the JIT checks that segment once (see
-     * ChannelProducer.commitSingle).
+     * Delivers messages starting with the record whose header {@code h} was read at {@code pos},
+     * committing the position after each handler returns. A single producer's consumer commits with
+     * one release fence and a plain store through the whole segment, so the JIT checks that segment
+     * once (see ChannelProducer.commitSingle); a many-to-one consumer first gives the record's space
+     * back zeroed.
      */
     private int deliver(MessageHandler handler, int limit, long pos, long h) {
         final MemorySegment data = this.data;
@@ -226,10 +227,15 @@ public final class ChannelConsumer implements AutoCloseable {
                     handler.onMessage(message);
                     count++;
                 }
-                pos += RecordDescriptor.aligned(length);
+                long aligned = RecordDescriptor.aligned(length);
+                if (manyToOne) {
+                    retire(pos, index, aligned);
+                }
+                pos += aligned;
                 position = pos;
                 // SYNC POINT: the release fence and store commit the message; producers read the
-                // position with an acquire load before reusing the space.
+                // position with an acquire load before reusing the space (and, in many-to-one, find
+                // it zeroed: the zeroing in retire comes before the fence).
                 VarHandle.releaseFence();
                 segment.set(PLAIN_LONG, positionOffset, pos);
                 if (count >= limit) {
@@ -247,46 +253,15 @@ public final class ChannelConsumer implements AutoCloseable {
         return count;
     }
 
-    /** Many-to-one: delivers like deliver, and gives each record's space back zeroed. */
-    private int deliverAndZero(MessageHandler handler, int limit, long pos, long h) {
-        final MemorySegment data = this.data;
-        final long mask = this.mask;
-        int count = 0;
-        try {
-            while (true) {
-                long index = pos & mask;
-                int length = checkedLength(pos, h);
-                int type = RecordDescriptor.type(h);
-                if (type != PADDING_TYPE) {
-                    message.wrap(type, index + HEADER_LENGTH, length - HEADER_LENGTH);
-                    handler.onMessage(message);
-                    count++;
-                }
-                long aligned = RecordDescriptor.aligned(length);
-                // Producers claim space by CAS from zero: give it back zeroed. The slot says first
-                // which record is being zeroed: if this process dies before the position below is
-                // committed, the header may be gone, and with it the record's length.
-                LONG.setOpaque(header, slot + RETIRING_OFFSET, SlotDescriptor.retiring(pos, aligned));
-                VarHandle.storeStoreFence();
-                data.asSlice(index, aligned).fill((byte) 0);
-                pos += aligned;
-                position = pos;
-                // SYNC POINT: release store of the position commits the message; producers read it
-                // with an acquire load before reusing the space.
-                LONG.setRelease(header, slot + POSITION_OFFSET, pos);
-                if (count >= limit) {
-                    break;
-                }
-                // SYNC POINT: acquire load of the next header, as in poll.
-                h = (long) LONG.getAcquire(data, pos & mask);
-                if (RecordDescriptor.length(h) <= 0) {
-                    break;
-                }
-            }
-        } finally {
-            afterProgress(count);
-        }
-        return count;
+    /**
+     * Many-to-one: producers claim space by CAS from zero, so give the record's space back zeroed.
+     * The slot says first which record is being zeroed: if this process dies before the position is
+     * committed, the header may be gone, and with it the record's length.
+     */
+    private void retire(long pos, long index, long aligned) {
+        LONG.setOpaque(header, slot + RETIRING_OFFSET, SlotDescriptor.retiring(pos, aligned));
+        VarHandle.storeStoreFence();
+        data.asSlice(index, aligned).fill((byte) 0);
     }
 
     /** The record length in header {@code h} at {@code pos}, checked against what any producer could write. */
