@@ -46,12 +46,9 @@ final class ChannelOpening {
                 + "--subscriber`).")
     private ChannelKind kind;
 
-    /** The ring of a new channel when --capacity does not say: messages up to 128 KiB, or many small ones. */
-    private static final long DEFAULT_CAPACITY = 1 << 20;
-
     @Option(names = "--capacity", paramLabel = "SIZE", converter = CapacityConverter.class,
             description = "The ring size of a new channel: a power of two from 4K to 1G (messages may be up to an "
-                + "eighth of it). When the channel exists it must have this size. Default: 1M.")
+                + "eighth of it). When the channel exists it must have this size. Default: 4M, the library's default.")
     private Long capacity;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "600", converter = Permissions.class,
@@ -140,8 +137,8 @@ final class ChannelOpening {
     /** Persistent: the command that creates a channel exits, and the channel must outlive it. */
     private ChannelOptions createOptions() {
         SegmentOptions segment = SegmentOptions.defaults().permissions(mode).lifetime(Lifetime.PERSISTENT);
-        return ChannelOptions.defaults().capacity(capacity != null ? capacity : DEFAULT_CAPACITY)
-                .segmentOptions(segment);
+        ChannelOptions options = ChannelOptions.defaults().segmentOptions(segment);
+        return capacity != null ? options.capacity(capacity) : options;
     }
 
     /** Converts {@code --kind} values: the kinds' labels, in any case, or the enum names. */

@@ -66,7 +66,7 @@ final class Config {
 
     /** Ring capacity of the shared-memory transports. */
     int ring() {
-        return intValue("ring", 1 << 20);
+        return intValue("ring", Suite.DEFAULT_RING);
     }
 
     /** spin, block or yield. */

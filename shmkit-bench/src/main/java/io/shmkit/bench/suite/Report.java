@@ -85,6 +85,11 @@ final class Report {
         return size >= 1024 ? (size / 1024) + " KiB" : size + " B";
     }
 
+    /** A power-of-two byte count such as a ring's capacity: "4 MiB", "64 KiB". */
+    static String binary(long bytes) {
+        return bytes >= 1 << 20 ? (bytes >> 20) + " MiB" : bytes >= 1024 ? (bytes >> 10) + " KiB" : bytes + " B";
+    }
+
     static String label(String transport) {
         if (transport.equals("memcpy")) {
             return "memcpy, 1 thread (ceiling)";
@@ -310,8 +315,8 @@ final class Report {
         double copy = value("throughput", "memcpy", 65536, "spin", "bytesPerSecond");
         t.add(verdict("64 KiB messages with tryClaim: ≥ 80% of single-thread memcpy bandwidth",
                 big >= 0.8 * copy, !Double.isNaN(big + copy),
-                String.format(Locale.ROOT, "shmkit %s, memcpy %s (1 MiB region, as the ring): %s", bytesRate(big),
-                        bytesRate(copy), percent(big / copy))));
+                String.format(Locale.ROOT, "shmkit %s, memcpy %s (%s region, as the ring): %s", bytesRate(big),
+                        bytesRate(copy), binary(suite.ring), percent(big / copy))));
         return t;
     }
 
@@ -399,9 +404,10 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("# shmkit benchmark suite: results\n\n");
         sb.append(String.format(Locale.ROOT, "%s run of %s, %d cases in %.0f s. Warm-up %.1f s, measurement up to %.1f s"
-                        + " (round trips: up to %,d). Messages carry a sequence number in their first and last 8 bytes;"
+                        + " (round trips: up to %,d). Rings of shmkit and Agrona: %s (`--ring`); Aeron: its default term."
+                        + " Messages carry a sequence number in their first and last 8 bytes;"
                         + " receivers check both.%n%n", suite.quick ? "Quick (`--quick`)" : "Full", date, results.size(),
-                seconds, suite.warmup, suite.duration, suite.rounds));
+                seconds, suite.warmup, suite.duration, suite.rounds, binary(suite.ring)));
         sb.append("![latency and throughput per transport](results.png)\n\n");
         sb.append("## Machine\n\n");
         for (Map.Entry<String, Object> e : suite.machine.asMap(suite.pin).entrySet()) {

@@ -56,8 +56,14 @@ public final class Suite {
     final int repeats;
     /** Message sizes of the round-trip and throughput cases instead of the defaults, or null. */
     int[] sizes;
-    /** Ring capacity of the shared-memory transports (shmkit channels, Agrona rings). */
-    int ring = 1 << 20;
+    /**
+     * Ring capacity of shmkit's channels and Agrona's rings: shmkit's default. Aeron keeps its own
+     * default IPC term (64 MiB): with smaller terms its driver, which cleans them, idles on a
+     * machine of 2 cores and the publisher waits for it (256 B, 1 MiB terms: 1.3 M msg/s).
+     */
+    static final int DEFAULT_RING = 4 << 20;
+
+    int ring = DEFAULT_RING;
     final Machine machine;
     final List<Result> results = new ArrayList<>();
     final String javaCommand;
@@ -115,7 +121,7 @@ public final class Suite {
                               --rounds N    round trips per latency measurement, if time allows (default 1000000, quick 200000)
                               --repeats N   runs of each case a target compares, the best counts (default 3, quick 1)
                               --sizes N,N   message sizes of the round-trip and throughput cases (default 32,256,4096 and 32,256,65536)
-                              --ring BYTES  ring capacity of shmkit's channels and Agrona's rings, a power of two (default 1048576)
+                              --ring BYTES  ring capacity of shmkit's channels and Agrona's rings, a power of two (default 4194304)
                               --only REGEX  only cases whose id (scenario/transport/size/mode) matches
                               --no-pin      do not pin the two processes of a case to separate CPUs""");
                     return;
@@ -266,8 +272,8 @@ public final class Suite {
                         Report.nanos(get("max")), (long) get("count"));
             }
             if (c.transport().equals("memcpy")) {
-                return String.format(Locale.ROOT, "%.2f GB/s (1 MiB region), %.2f GB/s (64 MiB region)",
-                        get("gbPerSecond"), get("gbPerSecondLarge"));
+                return String.format(Locale.ROOT, "%.2f GB/s (%s region), %.2f GB/s (64 MiB region)",
+                        get("gbPerSecond"), Report.binary((long) get("regionBytes")), get("gbPerSecondLarge"));
             }
             return String.format(Locale.ROOT, "%s msg/s  %.2f GB/s", Report.rate(get("messagesPerSecond")),
                     get("bytesPerSecond") / 1e9);
@@ -613,6 +619,7 @@ public final class Suite {
                 Integer.toString(64 << 20)), (long) duration + 60);
         Map<String, Object> metrics = new LinkedHashMap<>(small);
         metrics.put("gbPerSecondLarge", large.get("gbPerSecond"));
+        metrics.put("regionBytes", ring);
         metrics.put("bytesPerSecond", ((Number) small.get("gbPerSecond")).doubleValue() * 1e9);
         metrics.put("messagesPerSecond", ((Number) small.get("gbPerSecond")).doubleValue() * 1e9 / c.size());
         return new Result(c, "ok", "", metrics, "none");

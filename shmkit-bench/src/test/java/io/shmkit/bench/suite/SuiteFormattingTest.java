@@ -47,6 +47,8 @@ class SuiteFormattingTest {
         assertEquals("12.5 k", Report.rate(12_500));
         assertEquals("24.02 GB/s", Report.bytesRate(24.02e9));
         assertEquals("914 MB/s", Report.bytesRate(914e6));
+        assertEquals("4 MiB", Report.binary(4 << 20));
+        assertEquals("64 KiB", Report.binary(65536));
         assertEquals("1.75", Report.ratio(210.0 / 120.0));
         assertEquals("-", Report.ratio(Double.NaN));
         assertEquals("64 KiB", Report.sizeLabel(65536));
@@ -64,6 +66,6 @@ class SuiteFormattingTest {
         assertEquals(256, c.size());
         assertTrue(c.blocking());
         assertEquals("b", c.base());
-        assertEquals(1 << 20, c.ring());
+        assertEquals(4 << 20, c.ring());
     }
 }
