@@ -156,6 +156,11 @@ public final class ChannelProducer implements AutoCloseable {
         cleanPosition = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
         long dirtyEnd = Math.min(cleanPosition, tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
         zero(tail, dirtyEnd);
+        // The clean position is still the creator's (the capacity) until a producer first needs room
+        // beyond it, and it never moves back: so far nothing was written beyond one record past the
+        // tail, which was just zeroed, and the new segment was all zero. The first lap can then take
+        // the fast path, as every later one does.
+        zeroAhead = cleanPosition == capacity;
     }
 
     /**
