@@ -73,6 +73,8 @@ public final class Channel implements AutoCloseable {
 
     static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /** Plain accesses through a segment, for stores that a release fence before them orders. */
+    static final ValueLayout.OfLong PLAIN_LONG = ValueLayout.JAVA_LONG;
 
     private static final long HEARTBEAT_INTERVAL_MILLIS = 100;
 

@@ -5,12 +5,12 @@ import io.shmkit.internal.layout.RecordDescriptor;
 import io.shmkit.internal.layout.SlotDescriptor;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
 import static io.shmkit.channel.Channel.INT;
 import static io.shmkit.channel.Channel.LONG;
+import static io.shmkit.channel.Channel.PLAIN_LONG;
 import static io.shmkit.internal.layout.ChannelDescriptor.CLEAN_POSITION_OFFSET;
 import static io.shmkit.internal.layout.ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
 import static io.shmkit.internal.layout.ChannelDescriptor.DATA_SIGNAL_OFFSET;
@@ -44,7 +44,6 @@ import static io.shmkit.internal.layout.SlotDescriptor.RETIRING_OFFSET;
  */
 public final class ChannelConsumer implements AutoCloseable {
 
-    private static final ValueLayout.OfLong PLAIN_LONG = ValueLayout.JAVA_LONG;
     private static final int IDLE_POLLS_PER_CHECK = 256;
     /** A consumer that is never idle beats every this many polls that deliver, as producers do per commits. */
     private static final int BUSY_POLLS_PER_HEARTBEAT = 256;

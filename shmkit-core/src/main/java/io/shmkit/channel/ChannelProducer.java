@@ -10,6 +10,7 @@ import java.time.Duration;
 
 import static io.shmkit.channel.Channel.INT;
 import static io.shmkit.channel.Channel.LONG;
+import static io.shmkit.channel.Channel.PLAIN_LONG;
 import static io.shmkit.internal.layout.ChannelDescriptor.CLEAN_POSITION_OFFSET;
 import static io.shmkit.internal.layout.ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
 import static io.shmkit.internal.layout.ChannelDescriptor.DATA_SIGNAL_OFFSET;
@@ -72,7 +73,6 @@ public final class ChannelProducer implements AutoCloseable {
      */
     private static final long TOUCH_AHEAD = 256;
     private static final int HEARTBEAT_EVERY = 256;
-    private static final ValueLayout.OfLong PLAIN_LONG = ValueLayout.JAVA_LONG;
     private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
 
     private final Channel channel;

@@ -82,7 +82,7 @@ final class Report {
     }
 
     static String sizeLabel(int size) {
-        return size >= 1024 ? (size / 1024) + " KiB" : size + " B";
+        return binary(size);
     }
 
     /** A power-of-two byte count such as a ring's capacity: "4 MiB", "64 KiB". */
