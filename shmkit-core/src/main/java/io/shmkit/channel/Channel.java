@@ -337,7 +337,11 @@ public final class Channel implements AutoCloseable {
      *         or every many-to-one slot is in use
      */
     public ChannelProducer producer() {
-        return new ChannelProducer(this, acquireSlot(0, producerSlots, null, "producer").index());
+        try {
+            return new ChannelProducer(this, acquireSlot(0, producerSlots, null, "producer").index());
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     /**
@@ -352,7 +356,11 @@ public final class Channel implements AutoCloseable {
         if (kind == ChannelKind.PUBLISH_SUBSCRIBE) {
             throw new IllegalStateException("channel \"" + name + "\" is publish-subscribe: use subscriber()");
         }
-        return new ChannelConsumer(this, acquireSlot(producerSlots, 1, null, "consumer").index(), false, false);
+        try {
+            return new ChannelConsumer(this, acquireSlot(producerSlots, 1, null, "consumer").index(), false, false);
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     /**
@@ -387,8 +395,12 @@ public final class Channel implements AutoCloseable {
                         + NAME_LENGTH + " bytes of UTF-8");
             }
         }
-        SlotClaim claim = acquireSlot(producerSlots, consumerSlots, nameBytes, "subscriber");
-        return new ChannelConsumer(this, claim.index(), true, claim.resumed());
+        try {
+            SlotClaim claim = acquireSlot(producerSlots, consumerSlots, nameBytes, "subscriber");
+            return new ChannelConsumer(this, claim.index(), true, claim.resumed());
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     long producerSlot(int index) {
@@ -490,7 +502,16 @@ public final class Channel implements AutoCloseable {
     /** Leaves a slot cleanly; its position stays for a successor. */
     void release(long slotOffset) {
         long mine = SlotDescriptor.owner(ACTIVE, pid);
-        LONG.compareAndSet(header, slotOffset + OWNER_OFFSET, mine, SlotDescriptor.owner(CLOSED, pid));
+        try {
+            // Read before the CAS: where the JVM runs a CAS outside compiled code (as here, on a
+            // slow path), a fault on pages that are gone kills the whole JVM instead of raising
+            // InternalError; a read raises it.
+            if ((long) LONG.getVolatile(header, slotOffset + OWNER_OFFSET) == mine) {
+                LONG.compareAndSet(header, slotOffset + OWNER_OFFSET, mine, SlotDescriptor.owner(CLOSED, pid));
+            }
+        } catch (InternalError e) {
+            // The pages, and with them the slot, are gone: there is nothing left to leave.
+        }
     }
 
     /** Whether the process recorded as a slot's owner still runs (pid and start time both match). */
@@ -506,6 +527,15 @@ public final class Channel implements AutoCloseable {
         return os.isAlive(ownerPid, (long) LONG.getAcquire(header, slotOffset + START_TIME_OFFSET));
     }
 
+    /**
+     * Leaves a waiters count after a sleep, in which the pages may have gone: read first, as in
+     * {@link #release}, so that this raises InternalError rather than killing the JVM.
+     */
+    static void leaveWaiting(MemorySegment header, long offset) {
+        INT.getVolatile(header, offset);
+        INT.getAndAdd(header, offset, -1);
+    }
+
     /** Refreshes a slot's heartbeat; called from the participants' slow paths. */
     void heartbeat(long slotOffset) {
         LONG.setOpaque(header, slotOffset + HEARTBEAT_OFFSET, System.currentTimeMillis());
@@ -513,6 +543,18 @@ public final class Channel implements AutoCloseable {
 
     static long heartbeatInterval() {
         return HEARTBEAT_INTERVAL_MILLIS;
+    }
+
+    /**
+     * The JVM reports an access to mapped pages that are gone (the segment's file was truncated
+     * under this process, or /dev/shm is full) as an {@link InternalError}: the participants turn
+     * it into this, which names the channel, as {@link View} does for its own accessors. In
+     * compiled code the JVM raises it at the next safepoint poll, which may be in the caller after
+     * a participant's method returned: a caller's hot loop can still see the InternalError itself.
+     */
+    IllegalStateException pagesGone(InternalError e) {
+        return new IllegalStateException("channel \"" + name + "\": the mapped pages are gone (its segment was "
+                + "truncated under this process, or /dev/shm is full)", e);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -544,6 +586,14 @@ public final class Channel implements AutoCloseable {
      * @return the statistics
      */
     public ChannelStats stats() {
+        try {
+            return snapshot();
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
+    }
+
+    private ChannelStats snapshot() {
         long tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
         List<ChannelStats.Participant> participants = new ArrayList<>();
         for (int i = 0; i < producerSlots + consumerSlots; i++) {

@@ -11,6 +11,9 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -512,6 +515,22 @@ class ChannelTest {
                 assertNotNull(m, "the successor is not stuck at the zeroed record");
                 assertEquals("next", m.text());
             }
+        }
+    }
+
+    @Test
+    void aSegmentTruncatedUnderAConsumerGivesAClearExceptionNotAnInternalError() throws Exception {
+        String name = names.unique("truncated");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL)) {
+            ChannelConsumer in = ch.consumer();
+            try (FileChannel file = FileChannel.open(Path.of(SharedMemory.osPath(name)), StandardOpenOption.WRITE)) {
+                file.truncate(0);
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> in.receive(Duration.ofMillis(100)));
+            assertTrue(e.getMessage().contains("channel \"" + name + "\": the mapped pages are gone"), e.getMessage());
+            assertInstanceOf(InternalError.class, e.getCause());
+            assertTrue(assertThrows(IllegalStateException.class, ch::stats).getMessage().contains("pages are gone"));
+            in.close(); // nothing left to leave, and no JVM crash on the way
         }
     }
 }
