@@ -317,6 +317,12 @@ public final class ChannelConsumer implements AutoCloseable {
             lastHeartbeat = nowMillis;
             channel.heartbeat(slot);
         }
+        // A header word that is not 0 yet names no record is never written: single producers
+        // publish a whole committed header over 0, and in many-to-one the length is negative
+        // while a producer writes. Waiting on it would wait forever while the ring fills.
+        if (h != 0 && (!manyToOne || RecordDescriptor.length(h) == 0)) {
+            throw corrupted(pos, h, "neither a record nor empty");
+        }
         if (!manyToOne) {
             return;
         }

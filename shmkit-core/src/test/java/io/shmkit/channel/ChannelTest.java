@@ -533,4 +533,26 @@ class ChannelTest {
             in.close(); // nothing left to leave, and no JVM crash on the way
         }
     }
+
+    @Test
+    void aHeaderWordThatIsNoRecordGivesAClearExceptionNotAnEndlessWait() throws Exception {
+        for (ChannelKind kind : ChannelKind.values()) {
+            // Length 0 with a type, and (but in many-to-one, where it means "being written") a negative length.
+            for (long word : kind == ChannelKind.MANY_TO_ONE ? new long[] {5L << 32} : new long[] {5L << 32, 0xffffffe0L}) {
+                String name = names.unique("norecord");
+                try (Channel ch = Channel.create(name, kind, SMALL);
+                     ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
+                     ChannelProducer out = ch.producer();
+                     Segment s = SharedMemory.open(name); View v = s.map()) {
+                    assertTrue(out.offer(1, new byte[24]));
+                    assertTrue(out.offer(2, new byte[24]));
+                    v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), word);
+                    IllegalStateException e = assertThrows(IllegalStateException.class,
+                            () -> in.receive(Duration.ofSeconds(5)), kind + " " + Long.toHexString(word));
+                    assertInstanceOf(SegmentFormatException.class, e.getCause());
+                    assertTrue(e.getMessage().contains("neither a record nor empty"), e.getMessage());
+                }
+            }
+        }
+    }
 }
