@@ -539,8 +539,8 @@ static inline int shmkit__check_header(shmkit_channel *ch, const struct shmkit_c
 }
 
 /* The checks of Channel.checkPositions against one value of the tail. A single producer publishes a
- * record's header before it advances the tail, so a consumer may be one record ahead of the tail; a
- * subscriber slot being taken still holds its previous owner's position, which gates nothing. */
+ * record's header before it advances the tail, so a consumer may be one record ahead of the tail
+ * (exactly that record); a subscriber slot being taken still holds its previous owner's position, which gates nothing. */
 static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
 {
     char what[96];
@@ -552,8 +552,14 @@ static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
         snprintf(what, sizeof what, "clean position (tail %lld)", (long long) tail);
         return shmkit__corrupted(ch, SHMKIT_CLEAN_POSITION_OFFSET, what, (long long) clean);
     }
-    int64_t ahead = ch->kind == SHMKIT_KIND_MANY_TO_ONE ? 0
-            : shmkit__aligned(SHMKIT_RECORD_HEADER_LENGTH + (int64_t) ch->max_message_length);
+    /* A consumer ahead of the tail has read the record published there: it stands right after it,
+     * or it would read from the middle of the records written next. */
+    int64_t ahead = 0;
+    int32_t length = shmkit__record_length(__atomic_load_n(shmkit__record_word(ch, tail), __ATOMIC_ACQUIRE));
+    if (ch->kind != SHMKIT_KIND_MANY_TO_ONE && length >= SHMKIT_RECORD_HEADER_LENGTH
+            && length <= ch->capacity - (tail & ch->mask)) {
+        ahead = shmkit__aligned(length);
+    }
     for (int32_t i = 0; i < ch->consumer_slots; i++) {
         struct shmkit_channel_slot *slot = shmkit__slot(ch, ch->producer_slots + i);
         long offset = (long) ((unsigned char *) slot - ch->base);
@@ -564,7 +570,7 @@ static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
         }
         int64_t position = __atomic_load_n(&slot->position, __ATOMIC_SEQ_CST);
         int gates = ch->kind != SHMKIT_KIND_PUBLISH_SUBSCRIBE || state == SHMKIT_SLOT_ACTIVE;
-        if (position < 0 || (position & 7) != 0 || position > tail + ahead
+        if (position < 0 || (position & 7) != 0 || (position > tail && position != tail + ahead)
                 || (gates && tail - position > ch->capacity)) {
             snprintf(what, sizeof what, "position of consumer slot %d (tail %lld)", (int) i, (long long) tail);
             return shmkit__corrupted(ch, offset + SHMKIT_SLOT_POSITION_OFFSET, what, (long long) position);

@@ -281,7 +281,7 @@ public final class Channel implements AutoCloseable {
      * channel whose tail never does is in busy use, and its records are checked as they are read.
      *
      * <p>A single producer publishes a record's header before it advances the tail, so a consumer
-     * may be up to one record ahead of the tail.
+     * may be one record ahead of the tail: exactly the record published there.
      */
     private void checkPositions() throws SegmentFormatException {
         for (int attempt = 0; attempt < 100; attempt++) {
@@ -305,8 +305,17 @@ public final class Channel implements AutoCloseable {
             return ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")",
                     clean);
         }
-        long ahead = kind == ChannelKind.MANY_TO_ONE ? 0
-                : RecordDescriptor.aligned(RecordDescriptor.HEADER_LENGTH + maxMessageLength);
+        // A consumer ahead of the tail has read the record published at the tail (its producer
+        // has not advanced the tail yet, or died first): it must stand right after that record,
+        // or it would read from the middle of the records written next. Not in many-to-one, where
+        // the tail moves before the record is written.
+        long ahead = 0;
+        long atTail = (long) LONG.getAcquire(data, tail & mask);
+        int length = RecordDescriptor.length(atTail);
+        if (kind != ChannelKind.MANY_TO_ONE && length >= RecordDescriptor.HEADER_LENGTH
+                && length <= capacity - (tail & mask)) {
+            ahead = RecordDescriptor.aligned(length);
+        }
         for (int i = 0; i < consumerSlots; i++) {
             long slot = consumerSlot(i);
             int state = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
@@ -317,7 +326,8 @@ public final class Channel implements AutoCloseable {
             // A subscriber slot being taken (CLAIMING) still holds its previous owner's position,
             // which gated nothing while that owner was closed or dead.
             boolean gates = kind != ChannelKind.PUBLISH_SUBSCRIBE || state == ACTIVE;
-            if (position < 0 || (position & 7) != 0 || position > tail + ahead || gates && tail - position > capacity) {
+            if (position < 0 || (position & 7) != 0 || position > tail && position != tail + ahead
+                    || gates && tail - position > capacity) {
                 return ChannelDescriptor.corrupted(name, slot + POSITION_OFFSET,
                         "position of consumer slot " + i + " (tail " + tail + ")", position);
             }

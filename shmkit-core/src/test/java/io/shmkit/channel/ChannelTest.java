@@ -555,4 +555,28 @@ class ChannelTest {
             }
         }
     }
+
+    @Test
+    void aConsumerAheadOfTheTailIsRefusedUnlessItReadTheRecordPublishedThere() throws Exception {
+        String name = names.unique("ahead");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL);
+             Segment s = SharedMemory.open(name); View v = s.map()) {
+            long position = 320 + 64 + SlotDescriptor.POSITION_OFFSET;
+            // No record at the tail: a consumer resuming there would read from the middle of the
+            // records sent next, and the first message sent would be lost.
+            v.memory().set(ValueLayout.JAVA_LONG, position, 64L);
+            assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(name)).getMessage()
+                    .contains("position of consumer slot 0 (tail 0)"));
+            // A producer died after publishing a 32-byte record and before advancing the tail, and the
+            // consumer read it: legitimate, at exactly the record's end and nowhere else.
+            try (ChannelProducer out = ch.producer()) {
+                assertTrue(out.offer(1, new byte[24]));
+            }
+            v.memory().set(ValueLayout.JAVA_LONG, 64, 0L);
+            v.memory().set(ValueLayout.JAVA_LONG, position, 32L);
+            Channel.open(name).close();
+            v.memory().set(ValueLayout.JAVA_LONG, position, 40L);
+            assertThrows(SegmentFormatException.class, () -> Channel.open(name));
+        }
+    }
 }
