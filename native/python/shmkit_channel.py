@@ -797,6 +797,10 @@ class Channel:
         if now_ms - self._last_heartbeat >= 100:
             self._last_heartbeat = now_ms
             self._mem.store64(self._slot + SLOT_HEARTBEAT_OFFSET, now_ms, _RELAXED)
+        # A word that is not 0 yet names no record is never written (length 0, or negative outside
+        # many-to-one): waiting on it would wait forever.
+        if header != 0 and (self.kind != KIND_MANY_TO_ONE or header & 0xFFFFFFFF == 0):
+            raise self._corrupted_record(position, header, "neither a record nor empty")
         if self.kind != KIND_MANY_TO_ONE:
             return
         if header == 0 and _s64(self._mem.load64(TAIL_OFFSET)) <= position:

@@ -1012,6 +1012,11 @@ static inline int shmkit__check_idle(shmkit_channel *ch, int64_t position, uint6
         ch->last_heartbeat_ms = now_ms;
         __atomic_store_n(&ch->slot->heartbeat, now_ms, __ATOMIC_RELAXED);
     }
+    /* A word that is not 0 yet names no record is never written (length 0, or negative outside
+     * many-to-one): waiting on it would wait forever. */
+    if (header != 0 && (ch->kind != SHMKIT_KIND_MANY_TO_ONE || shmkit__record_length(header) == 0)) {
+        return shmkit__corrupted_record(ch, position, header, "neither a record nor empty");
+    }
     if (ch->kind != SHMKIT_KIND_MANY_TO_ONE) {
         return 0;
     }
