@@ -189,6 +189,10 @@ public final class Channel implements AutoCloseable {
     public static Channel open(String name, ChannelOptions options) throws IOException {
         Segment segment = SharedMemory.open(name, options.segmentOptions().access(Access.READ_WRITE));
         try {
+            if (segment.size() == 0) {
+                // A view needs a byte at least: say what is wrong before map refuses.
+                ChannelDescriptor.checkHeader(name, MemorySegment.NULL, OsBackend.current().pageSize());
+            }
             View view = segment.map();
             MemorySegment h = view.memory();
             awaitInitialised(name, h);

@@ -367,6 +367,10 @@ class ChannelTest {
             v.putString(0, "some text that is no magic");
             assertThrows(SegmentFormatException.class, () -> Channel.open(plain));
         }
+        String empty = names.unique("empty");
+        java.nio.file.Files.createFile(Path.of(SharedMemory.osPath(empty))); // a file of 0 bytes, as `touch` makes
+        assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(empty)).getMessage()
+                .contains("is not a channel: it is 0 bytes"));
         String tiny = names.unique("tiny");
         try (Segment s = SharedMemory.create(tiny, 10)) {
             assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(tiny)).getMessage()
