@@ -488,14 +488,20 @@ class Channel:
 
     def _position_problem(self, tail):
         """The checks against one value of the tail. A single producer publishes a record's header
-        before it advances the tail, so a consumer may be one record ahead of the tail; a subscriber
+        before it advances the tail, so a consumer may be one record ahead of the tail (exactly that
+        record); a subscriber
         slot being taken still holds its previous owner's position, which gates nothing."""
         if tail < 0 or tail & 7:
             return self._corrupted(TAIL_OFFSET, "tail position", tail)
         clean = _s64(self._mem.load64(CLEAN_POSITION_OFFSET))
         if self.kind != KIND_MANY_TO_ONE and (clean < tail or clean > tail + self.capacity or clean & 7):
             return self._corrupted(CLEAN_POSITION_OFFSET, "clean position (tail %d)" % tail, clean)
-        ahead = 0 if self.kind == KIND_MANY_TO_ONE else _aligned(RECORD_HEADER_LENGTH + self.max_message_length)
+        # A consumer ahead of the tail has read the record published there: it stands right after
+        # it, or it would read from the middle of the records written next.
+        ahead = 0
+        length = _s32(self._mem.load64(self._data + (tail & self._mask), _ACQUIRE) & 0xFFFFFFFF)
+        if self.kind != KIND_MANY_TO_ONE and RECORD_HEADER_LENGTH <= length <= self.capacity - (tail & self._mask):
+            ahead = _aligned(length)
         for i in range(self.consumer_slots):
             slot = self._slot_offset(self.producer_slots + i)
             state = _s32(self._mem.load64(slot + SLOT_OWNER_OFFSET) & 0xFFFFFFFF)
@@ -503,7 +509,7 @@ class Channel:
                 return self._corrupted(slot + SLOT_OWNER_OFFSET, "state of consumer slot %d" % i, state)
             position = _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET))
             gates = self.kind != KIND_PUBLISH_SUBSCRIBE or state == ACTIVE
-            if position < 0 or position & 7 or position > tail + ahead or (gates and tail - position > self.capacity):
+            if position < 0 or position & 7 or (position > tail and position != tail + ahead) or (gates and tail - position > self.capacity):
                 return self._corrupted(slot + SLOT_POSITION_OFFSET,
                                        "position of consumer slot %d (tail %d)" % (i, tail), position)
         return None
@@ -791,6 +797,10 @@ class Channel:
         if now_ms - self._last_heartbeat >= 100:
             self._last_heartbeat = now_ms
             self._mem.store64(self._slot + SLOT_HEARTBEAT_OFFSET, now_ms, _RELAXED)
+        # A word that is not 0 yet names no record is never written (length 0, or negative outside
+        # many-to-one): waiting on it would wait forever.
+        if header != 0 and (self.kind != KIND_MANY_TO_ONE or header & 0xFFFFFFFF == 0):
+            raise self._corrupted_record(position, header, "neither a record nor empty")
         if self.kind != KIND_MANY_TO_ONE:
             return
         if header == 0 and _s64(self._mem.load64(TAIL_OFFSET)) <= position:

@@ -539,8 +539,8 @@ static inline int shmkit__check_header(shmkit_channel *ch, const struct shmkit_c
 }
 
 /* The checks of Channel.checkPositions against one value of the tail. A single producer publishes a
- * record's header before it advances the tail, so a consumer may be one record ahead of the tail; a
- * subscriber slot being taken still holds its previous owner's position, which gates nothing. */
+ * record's header before it advances the tail, so a consumer may be one record ahead of the tail
+ * (exactly that record); a subscriber slot being taken still holds its previous owner's position, which gates nothing. */
 static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
 {
     char what[96];
@@ -552,8 +552,14 @@ static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
         snprintf(what, sizeof what, "clean position (tail %lld)", (long long) tail);
         return shmkit__corrupted(ch, SHMKIT_CLEAN_POSITION_OFFSET, what, (long long) clean);
     }
-    int64_t ahead = ch->kind == SHMKIT_KIND_MANY_TO_ONE ? 0
-            : shmkit__aligned(SHMKIT_RECORD_HEADER_LENGTH + (int64_t) ch->max_message_length);
+    /* A consumer ahead of the tail has read the record published there: it stands right after it,
+     * or it would read from the middle of the records written next. */
+    int64_t ahead = 0;
+    int32_t length = shmkit__record_length(__atomic_load_n(shmkit__record_word(ch, tail), __ATOMIC_ACQUIRE));
+    if (ch->kind != SHMKIT_KIND_MANY_TO_ONE && length >= SHMKIT_RECORD_HEADER_LENGTH
+            && length <= ch->capacity - (tail & ch->mask)) {
+        ahead = shmkit__aligned(length);
+    }
     for (int32_t i = 0; i < ch->consumer_slots; i++) {
         struct shmkit_channel_slot *slot = shmkit__slot(ch, ch->producer_slots + i);
         long offset = (long) ((unsigned char *) slot - ch->base);
@@ -564,7 +570,7 @@ static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
         }
         int64_t position = __atomic_load_n(&slot->position, __ATOMIC_SEQ_CST);
         int gates = ch->kind != SHMKIT_KIND_PUBLISH_SUBSCRIBE || state == SHMKIT_SLOT_ACTIVE;
-        if (position < 0 || (position & 7) != 0 || position > tail + ahead
+        if (position < 0 || (position & 7) != 0 || (position > tail && position != tail + ahead)
                 || (gates && tail - position > ch->capacity)) {
             snprintf(what, sizeof what, "position of consumer slot %d (tail %lld)", (int) i, (long long) tail);
             return shmkit__corrupted(ch, offset + SHMKIT_SLOT_POSITION_OFFSET, what, (long long) position);
@@ -1005,6 +1011,11 @@ static inline int shmkit__check_idle(shmkit_channel *ch, int64_t position, uint6
     if (now_ms - ch->last_heartbeat_ms >= 100) {
         ch->last_heartbeat_ms = now_ms;
         __atomic_store_n(&ch->slot->heartbeat, now_ms, __ATOMIC_RELAXED);
+    }
+    /* A word that is not 0 yet names no record is never written (length 0, or negative outside
+     * many-to-one): waiting on it would wait forever. */
+    if (header != 0 && (ch->kind != SHMKIT_KIND_MANY_TO_ONE || shmkit__record_length(header) == 0)) {
+        return shmkit__corrupted_record(ch, position, header, "neither a record nor empty");
     }
     if (ch->kind != SHMKIT_KIND_MANY_TO_ONE) {
         return 0;

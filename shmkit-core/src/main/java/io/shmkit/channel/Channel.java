@@ -189,6 +189,10 @@ public final class Channel implements AutoCloseable {
     public static Channel open(String name, ChannelOptions options) throws IOException {
         Segment segment = SharedMemory.open(name, options.segmentOptions().access(Access.READ_WRITE));
         try {
+            if (segment.size() == 0) {
+                // A view needs a byte at least: say what is wrong before map refuses.
+                ChannelDescriptor.checkHeader(name, MemorySegment.NULL, OsBackend.current().pageSize());
+            }
             View view = segment.map();
             MemorySegment h = view.memory();
             awaitInitialised(name, h);
@@ -281,7 +285,7 @@ public final class Channel implements AutoCloseable {
      * channel whose tail never does is in busy use, and its records are checked as they are read.
      *
      * <p>A single producer publishes a record's header before it advances the tail, so a consumer
-     * may be up to one record ahead of the tail.
+     * may be one record ahead of the tail: exactly the record published there.
      */
     private void checkPositions() throws SegmentFormatException {
         for (int attempt = 0; attempt < 100; attempt++) {
@@ -305,8 +309,17 @@ public final class Channel implements AutoCloseable {
             return ChannelDescriptor.corrupted(name, CLEAN_POSITION_OFFSET, "clean position (tail " + tail + ")",
                     clean);
         }
-        long ahead = kind == ChannelKind.MANY_TO_ONE ? 0
-                : RecordDescriptor.aligned(RecordDescriptor.HEADER_LENGTH + maxMessageLength);
+        // A consumer ahead of the tail has read the record published at the tail (its producer
+        // has not advanced the tail yet, or died first): it must stand right after that record,
+        // or it would read from the middle of the records written next. Not in many-to-one, where
+        // the tail moves before the record is written.
+        long ahead = 0;
+        long atTail = (long) LONG.getAcquire(data, tail & mask);
+        int length = RecordDescriptor.length(atTail);
+        if (kind != ChannelKind.MANY_TO_ONE && length >= RecordDescriptor.HEADER_LENGTH
+                && length <= capacity - (tail & mask)) {
+            ahead = RecordDescriptor.aligned(length);
+        }
         for (int i = 0; i < consumerSlots; i++) {
             long slot = consumerSlot(i);
             int state = SlotDescriptor.state((long) LONG.getVolatile(header, slot + OWNER_OFFSET));
@@ -317,7 +330,8 @@ public final class Channel implements AutoCloseable {
             // A subscriber slot being taken (CLAIMING) still holds its previous owner's position,
             // which gated nothing while that owner was closed or dead.
             boolean gates = kind != ChannelKind.PUBLISH_SUBSCRIBE || state == ACTIVE;
-            if (position < 0 || (position & 7) != 0 || position > tail + ahead || gates && tail - position > capacity) {
+            if (position < 0 || (position & 7) != 0 || position > tail && position != tail + ahead
+                    || gates && tail - position > capacity) {
                 return ChannelDescriptor.corrupted(name, slot + POSITION_OFFSET,
                         "position of consumer slot " + i + " (tail " + tail + ")", position);
             }
@@ -337,7 +351,11 @@ public final class Channel implements AutoCloseable {
      *         or every many-to-one slot is in use
      */
     public ChannelProducer producer() {
-        return new ChannelProducer(this, acquireSlot(0, producerSlots, null, "producer").index());
+        try {
+            return new ChannelProducer(this, acquireSlot(0, producerSlots, null, "producer").index());
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     /**
@@ -352,7 +370,11 @@ public final class Channel implements AutoCloseable {
         if (kind == ChannelKind.PUBLISH_SUBSCRIBE) {
             throw new IllegalStateException("channel \"" + name + "\" is publish-subscribe: use subscriber()");
         }
-        return new ChannelConsumer(this, acquireSlot(producerSlots, 1, null, "consumer").index(), false, false);
+        try {
+            return new ChannelConsumer(this, acquireSlot(producerSlots, 1, null, "consumer").index(), false, false);
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     /**
@@ -387,8 +409,12 @@ public final class Channel implements AutoCloseable {
                         + NAME_LENGTH + " bytes of UTF-8");
             }
         }
-        SlotClaim claim = acquireSlot(producerSlots, consumerSlots, nameBytes, "subscriber");
-        return new ChannelConsumer(this, claim.index(), true, claim.resumed());
+        try {
+            SlotClaim claim = acquireSlot(producerSlots, consumerSlots, nameBytes, "subscriber");
+            return new ChannelConsumer(this, claim.index(), true, claim.resumed());
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
     }
 
     long producerSlot(int index) {
@@ -490,7 +516,16 @@ public final class Channel implements AutoCloseable {
     /** Leaves a slot cleanly; its position stays for a successor. */
     void release(long slotOffset) {
         long mine = SlotDescriptor.owner(ACTIVE, pid);
-        LONG.compareAndSet(header, slotOffset + OWNER_OFFSET, mine, SlotDescriptor.owner(CLOSED, pid));
+        try {
+            // Read before the CAS: where the JVM runs a CAS outside compiled code (as here, on a
+            // slow path), a fault on pages that are gone kills the whole JVM instead of raising
+            // InternalError; a read raises it.
+            if ((long) LONG.getVolatile(header, slotOffset + OWNER_OFFSET) == mine) {
+                LONG.compareAndSet(header, slotOffset + OWNER_OFFSET, mine, SlotDescriptor.owner(CLOSED, pid));
+            }
+        } catch (InternalError e) {
+            // The pages, and with them the slot, are gone: there is nothing left to leave.
+        }
     }
 
     /** Whether the process recorded as a slot's owner still runs (pid and start time both match). */
@@ -506,6 +541,15 @@ public final class Channel implements AutoCloseable {
         return os.isAlive(ownerPid, (long) LONG.getAcquire(header, slotOffset + START_TIME_OFFSET));
     }
 
+    /**
+     * Leaves a waiters count after a sleep, in which the pages may have gone: read first, as in
+     * {@link #release}, so that this raises InternalError rather than killing the JVM.
+     */
+    static void leaveWaiting(MemorySegment header, long offset) {
+        INT.getVolatile(header, offset);
+        INT.getAndAdd(header, offset, -1);
+    }
+
     /** Refreshes a slot's heartbeat; called from the participants' slow paths. */
     void heartbeat(long slotOffset) {
         LONG.setOpaque(header, slotOffset + HEARTBEAT_OFFSET, System.currentTimeMillis());
@@ -513,6 +557,18 @@ public final class Channel implements AutoCloseable {
 
     static long heartbeatInterval() {
         return HEARTBEAT_INTERVAL_MILLIS;
+    }
+
+    /**
+     * The JVM reports an access to mapped pages that are gone (the segment's file was truncated
+     * under this process, or /dev/shm is full) as an {@link InternalError}: the participants turn
+     * it into this, which names the channel, as {@link View} does for its own accessors. In
+     * compiled code the JVM raises it at the next safepoint poll, which may be in the caller after
+     * a participant's method returned: a caller's hot loop can still see the InternalError itself.
+     */
+    IllegalStateException pagesGone(InternalError e) {
+        return new IllegalStateException("channel \"" + name + "\": the mapped pages are gone (its segment was "
+                + "truncated under this process, or /dev/shm is full)", e);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -544,6 +600,14 @@ public final class Channel implements AutoCloseable {
      * @return the statistics
      */
     public ChannelStats stats() {
+        try {
+            return snapshot();
+        } catch (InternalError e) {
+            throw pagesGone(e);
+        }
+    }
+
+    private ChannelStats snapshot() {
         long tail = (long) LONG.getVolatile(header, TAIL_OFFSET);
         List<ChannelStats.Participant> participants = new ArrayList<>();
         for (int i = 0; i < producerSlots + consumerSlots; i++) {

@@ -163,7 +163,11 @@ public final class ChannelConsumer implements AutoCloseable {
 
     /** @return bytes published that this consumer has not read yet */
     public long lag() {
-        return Math.max(0, (long) LONG.getVolatile(header, TAIL_OFFSET) - position);
+        try {
+            return Math.max(0, (long) LONG.getVolatile(header, TAIL_OFFSET) - position);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
     }
 
     /**
@@ -183,22 +187,26 @@ public final class ChannelConsumer implements AutoCloseable {
      * @param limit the most messages to deliver, at least 1
      * @return how many messages were delivered (0 when none was available)
      * @throws IllegalStateException when the channel's ring is found corrupted (with a
-     *         {@link SegmentFormatException} as cause)
+     *         {@link SegmentFormatException} as cause), or its segment was truncated under this process
      */
     public int poll(MessageHandler handler, int limit) {
-        long pos = position;
-        // SYNC POINT: acquire load of the header; pairs with the producer's release store (or CAS)
-        // that published the record, so the payload read after it is complete.
-        long h = (long) LONG.getAcquire(data, pos & mask);
-        if (RecordDescriptor.length(h) <= 0) {
-            // The empty poll stays this small so that it inlines into the caller's spin loop.
-            if (++idlePolls >= IDLE_POLLS_PER_CHECK) {
-                idlePolls = 0;
-                checkIdle(pos, h);
+        try {
+            long pos = position;
+            // SYNC POINT: acquire load of the header; pairs with the producer's release store (or CAS)
+            // that published the record, so the payload read after it is complete.
+            long h = (long) LONG.getAcquire(data, pos & mask);
+            if (RecordDescriptor.length(h) <= 0) {
+                // The empty poll stays this small so that it inlines into the caller's spin loop.
+                if (++idlePolls >= IDLE_POLLS_PER_CHECK) {
+                    idlePolls = 0;
+                    checkIdle(pos, h);
+                }
+                return 0;
             }
-            return 0;
+            return deliver(handler, limit, pos, h);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
         }
-        return deliver(handler, limit, pos, h);
     }
 
     /**
@@ -309,6 +317,12 @@ public final class ChannelConsumer implements AutoCloseable {
             lastHeartbeat = nowMillis;
             channel.heartbeat(slot);
         }
+        // A header word that is not 0 yet names no record is never written: single producers
+        // publish a whole committed header over 0, and in many-to-one the length is negative
+        // while a producer writes. Waiting on it would wait forever while the ring fills.
+        if (h != 0 && (!manyToOne || RecordDescriptor.length(h) == 0)) {
+            throw corrupted(pos, h, "neither a record nor empty");
+        }
         if (!manyToOne) {
             return;
         }
@@ -384,6 +398,14 @@ public final class ChannelConsumer implements AutoCloseable {
     }
 
     boolean awaitMessages(long nanos) throws InterruptedException {
+        try {
+            return awaitAvailable(nanos);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
+    }
+
+    private boolean awaitAvailable(long nanos) throws InterruptedException {
         long deadline = System.nanoTime() + nanos;
         for (int spin = 0; spin < 200; spin++) {
             if (available()) {
@@ -420,7 +442,7 @@ public final class ChannelConsumer implements AutoCloseable {
                 // Slices: to notice interrupts, and unfinished records of dead producers.
                 channel.os.waitOnAddress(dataSignal, seq, Math.min(left, barrier ? 10_000_000 : 1_000_000));
             } finally {
-                INT.getAndAdd(header, CONSUMERS_WAITING_OFFSET, -1);
+                Channel.leaveWaiting(header, CONSUMERS_WAITING_OFFSET);
             }
             long index = position & mask;
             long h = (long) LONG.getAcquire(data, index);
@@ -443,6 +465,16 @@ public final class ChannelConsumer implements AutoCloseable {
      * @throws InterruptedException when the thread is interrupted while waiting
      */
     public ReceivedMessage receive(Duration timeout) throws InterruptedException {
+        // The whole of it: the JVM raises a fault in compiled code at its next safepoint poll,
+        // which may come after poll returned.
+        try {
+            return receiveCopy(timeout);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
+    }
+
+    private ReceivedMessage receiveCopy(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             received = null;

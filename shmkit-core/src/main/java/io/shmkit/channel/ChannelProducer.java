@@ -204,12 +204,21 @@ public final class ChannelProducer implements AutoCloseable {
      * @param length the payload length, from 0 to {@link #maxMessageLength()}
      * @return the claim (the same object each time), or null when the ring is full
      * @throws IllegalArgumentException for a negative type id or a length out of range
-     * @throws IllegalStateException when the previous claim was neither committed nor aborted
+     * @throws IllegalStateException when the previous claim was neither committed nor aborted, or
+     *         the channel's segment was truncated under this process
      */
     public Claim tryClaim(int typeId, int length) {
         if (typeId < 0 || length < 0 || length > maxMessageLength || claim.active) {
             throw badClaim(typeId, length);
         }
+        try {
+            return claim(typeId, length);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
+    }
+
+    private Claim claim(int typeId, int length) {
         int recordLength = HEADER_LENGTH + length;
         if (manyToOne) {
             return claimShared(typeId, recordLength);
@@ -310,8 +319,12 @@ public final class ChannelProducer implements AutoCloseable {
             throw new IllegalStateException("nothing is claimed on channel \"" + channel.name + "\"");
         }
         c.active = false;
-        return manyToOne ? commitShared(c.recordIndex, c.recordLength, c.typeId)
-                : commitSingle(c.recordIndex, c.recordLength, c.typeId);
+        try {
+            return manyToOne ? commitShared(c.recordIndex, c.recordLength, c.typeId)
+                    : commitSingle(c.recordIndex, c.recordLength, c.typeId);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
     }
 
     /**
@@ -380,6 +393,14 @@ public final class ChannelProducer implements AutoCloseable {
             throw new IllegalStateException("nothing is claimed on channel \"" + channel.name + "\"");
         }
         c.active = false;
+        try {
+            dropClaim(c);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
+    }
+
+    private void dropClaim(Claim c) {
         long index = c.recordIndex;
         if (manyToOne) {
             LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
@@ -404,8 +425,15 @@ public final class ChannelProducer implements AutoCloseable {
         if (c == null) {
             return false;
         }
-        MemorySegment.copy(payload, 0, data, ValueLayout.JAVA_BYTE, c.offset(), payload.length);
-        return c.commit();
+        // The whole of it: the JVM raises a fault in compiled code at its next safepoint poll, as
+        // late as the return.
+        try {
+            MemorySegment.copy(payload, 0, data, ValueLayout.JAVA_BYTE, c.offset(), payload.length);
+            return c.commit();
+        } catch (InternalError e) {
+            c.active = false;
+            throw channel.pagesGone(e);
+        }
     }
 
     /**
@@ -422,8 +450,13 @@ public final class ChannelProducer implements AutoCloseable {
         if (c == null) {
             return false;
         }
-        MemorySegment.copy(source, offset, data, c.offset(), length);
-        return c.commit();
+        try {
+            MemorySegment.copy(source, offset, data, c.offset(), length);
+            return c.commit();
+        } catch (InternalError e) {
+            c.active = false;
+            throw channel.pagesGone(e);
+        }
     }
 
     /**
@@ -437,6 +470,14 @@ public final class ChannelProducer implements AutoCloseable {
      * @throws InterruptedException when the thread is interrupted while waiting
      */
     public boolean send(int typeId, byte[] payload, Duration timeout) throws InterruptedException {
+        try {
+            return sendCopy(typeId, payload, timeout);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e); // raised after offer returned: see offer
+        }
+    }
+
+    private boolean sendCopy(int typeId, byte[] payload, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (int spins = 0; ; spins++) {
             if (offer(typeId, payload)) {
@@ -459,6 +500,14 @@ public final class ChannelProducer implements AutoCloseable {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
+        try {
+            waitForSpace(recordLength, nanos);
+        } catch (InternalError e) {
+            throw channel.pagesGone(e);
+        }
+    }
+
+    private void waitForSpace(int recordLength, long nanos) {
         INT.getAndAdd(header, PRODUCERS_WAITING_OFFSET, 1);
         try {
             // SYNC POINT: the atomic increment above is a full fence on this side; the process-wide
@@ -474,7 +523,7 @@ public final class ChannelProducer implements AutoCloseable {
                 channel.os.waitOnAddress(spaceSignal, seq, Math.min(nanos, barrier ? 10_000_000 : 1_000_000));
             }
         } finally {
-            INT.getAndAdd(header, PRODUCERS_WAITING_OFFSET, -1);
+            Channel.leaveWaiting(header, PRODUCERS_WAITING_OFFSET);
         }
         channel.heartbeat(slot);
     }

@@ -11,6 +11,9 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -364,6 +367,10 @@ class ChannelTest {
             v.putString(0, "some text that is no magic");
             assertThrows(SegmentFormatException.class, () -> Channel.open(plain));
         }
+        String empty = names.unique("empty");
+        java.nio.file.Files.createFile(Path.of(SharedMemory.osPath(empty))); // a file of 0 bytes, as `touch` makes
+        assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(empty)).getMessage()
+                .contains("is not a channel: it is 0 bytes"));
         String tiny = names.unique("tiny");
         try (Segment s = SharedMemory.create(tiny, 10)) {
             assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(tiny)).getMessage()
@@ -512,6 +519,68 @@ class ChannelTest {
                 assertNotNull(m, "the successor is not stuck at the zeroed record");
                 assertEquals("next", m.text());
             }
+        }
+    }
+
+    @Test
+    void aSegmentTruncatedUnderAConsumerGivesAClearExceptionNotAnInternalError() throws Exception {
+        String name = names.unique("truncated");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL)) {
+            ChannelConsumer in = ch.consumer();
+            try (FileChannel file = FileChannel.open(Path.of(SharedMemory.osPath(name)), StandardOpenOption.WRITE)) {
+                file.truncate(0);
+            }
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> in.receive(Duration.ofMillis(100)));
+            assertTrue(e.getMessage().contains("channel \"" + name + "\": the mapped pages are gone"), e.getMessage());
+            assertInstanceOf(InternalError.class, e.getCause());
+            assertTrue(assertThrows(IllegalStateException.class, ch::stats).getMessage().contains("pages are gone"));
+            in.close(); // nothing left to leave, and no JVM crash on the way
+        }
+    }
+
+    @Test
+    void aHeaderWordThatIsNoRecordGivesAClearExceptionNotAnEndlessWait() throws Exception {
+        for (ChannelKind kind : ChannelKind.values()) {
+            // Length 0 with a type, and (but in many-to-one, where it means "being written") a negative length.
+            for (long word : kind == ChannelKind.MANY_TO_ONE ? new long[] {5L << 32} : new long[] {5L << 32, 0xffffffe0L}) {
+                String name = names.unique("norecord");
+                try (Channel ch = Channel.create(name, kind, SMALL);
+                     ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
+                     ChannelProducer out = ch.producer();
+                     Segment s = SharedMemory.open(name); View v = s.map()) {
+                    assertTrue(out.offer(1, new byte[24]));
+                    assertTrue(out.offer(2, new byte[24]));
+                    v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), word);
+                    IllegalStateException e = assertThrows(IllegalStateException.class,
+                            () -> in.receive(Duration.ofSeconds(5)), kind + " " + Long.toHexString(word));
+                    assertInstanceOf(SegmentFormatException.class, e.getCause());
+                    assertTrue(e.getMessage().contains("neither a record nor empty"), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aConsumerAheadOfTheTailIsRefusedUnlessItReadTheRecordPublishedThere() throws Exception {
+        String name = names.unique("ahead");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL);
+             Segment s = SharedMemory.open(name); View v = s.map()) {
+            long position = 320 + 64 + SlotDescriptor.POSITION_OFFSET;
+            // No record at the tail: a consumer resuming there would read from the middle of the
+            // records sent next, and the first message sent would be lost.
+            v.memory().set(ValueLayout.JAVA_LONG, position, 64L);
+            assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(name)).getMessage()
+                    .contains("position of consumer slot 0 (tail 0)"));
+            // A producer died after publishing a 32-byte record and before advancing the tail, and the
+            // consumer read it: legitimate, at exactly the record's end and nowhere else.
+            try (ChannelProducer out = ch.producer()) {
+                assertTrue(out.offer(1, new byte[24]));
+            }
+            v.memory().set(ValueLayout.JAVA_LONG, 64, 0L);
+            v.memory().set(ValueLayout.JAVA_LONG, position, 32L);
+            Channel.open(name).close();
+            v.memory().set(ValueLayout.JAVA_LONG, position, 40L);
+            assertThrows(SegmentFormatException.class, () -> Channel.open(name));
         }
     }
 }
