@@ -519,7 +519,10 @@ class Channel:
         """Whether the process recorded in a slot still runs: pid and start time both match."""
         pid = _s32(owner >> 32)
         if pid == self._pid:
-            return True  # another handle in this process
+            # Another handle in this process, unless an earlier process with this pid left the slot
+            # (a pid reused, a container restarted in a new pid namespace): its start time differs.
+            return (owner & 0xFFFFFFFF == CLAIMING
+                    or _s64(self._mem.load64(slot + SLOT_START_TIME_OFFSET, _ACQUIRE)) == self._start_time)
         now = process_start_time(pid)
         if owner & 0xFFFFFFFF == CLAIMING:
             # Being taken: the start time may still be the previous owner's, so only the pid counts.

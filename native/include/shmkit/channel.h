@@ -448,7 +448,10 @@ static inline int shmkit__owner_alive(shmkit_channel *ch, struct shmkit_channel_
 {
     int32_t pid = shmkit__pid(owner);
     if (pid == ch->pid) {
-        return 1; /* another handle in this process */
+        /* Another handle in this process, unless an earlier process with this pid left the slot (a pid
+           reused, a container restarted in a new pid namespace): its start time differs. */
+        return shmkit__state(owner) == SHMKIT_SLOT_CLAIMING
+            || __atomic_load_n(&slot->start_time, __ATOMIC_ACQUIRE) == ch->start_time;
     }
     int64_t now = shmkit__process_start_time(pid);
     if (shmkit__state(owner) == SHMKIT_SLOT_CLAIMING) {

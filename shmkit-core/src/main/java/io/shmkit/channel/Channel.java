@@ -497,7 +497,11 @@ public final class Channel implements AutoCloseable {
     boolean ownerAlive(long slotOffset, long owner) {
         int ownerPid = SlotDescriptor.pid(owner);
         if (ownerPid == pid) {
-            return true; // another handle in this process
+            // Another handle in this process, unless an earlier process with this pid left the slot
+            // (a pid reused, or a container restarted in a new pid namespace): its start time differs.
+            // While being taken the start time may still be the previous owner's: only the pid counts.
+            return SlotDescriptor.state(owner) == CLAIMING
+                    || (long) LONG.getAcquire(header, slotOffset + START_TIME_OFFSET) == startTime;
         }
         if (SlotDescriptor.state(owner) == CLAIMING) {
             // Being taken: the start time may still be the previous owner's, so only the pid counts.
