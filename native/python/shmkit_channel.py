@@ -169,14 +169,21 @@ def _aligned(length):
 def process_start_time(pid):
     """When process ``pid`` started (clock ticks since boot, /proc/PID/stat field 22), or -1 when
     there is no such process or it is a zombie. Pid and start time together name a process even
-    when pids are reused."""
+    when pids are reused. -2 when it exists but cannot be inspected (another user's process under
+    hidepid): presume that one alive."""
     if pid <= 0:
         return -1
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             text = f.read()
     except OSError:
-        return -1
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return -1
+        except OSError:
+            return -2
+        return -2
     # Field 2, the command, may hold spaces and parentheses: count fields after the last ')'.
     fields = text[text.rfind(b")") + 2:].split()
     if len(fields) < 20 or fields[0] in (b"Z", b"X"):
@@ -524,6 +531,8 @@ class Channel:
             return (owner & 0xFFFFFFFF == CLAIMING
                     or _s64(self._mem.load64(slot + SLOT_START_TIME_OFFSET, _ACQUIRE)) == self._start_time)
         now = process_start_time(pid)
+        if now == -2:
+            return True  # exists, but /proc/PID cannot be read: never take a live owner for dead
         if owner & 0xFFFFFFFF == CLAIMING:
             # Being taken: the start time may still be the previous owner's, so only the pid counts.
             return now >= 0

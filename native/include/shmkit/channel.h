@@ -69,6 +69,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -331,8 +332,9 @@ static inline void shmkit__spin_pause(void)
 }
 
 /* When process pid started (clock ticks since boot, field 22 of /proc/PID/stat), or -1 when there
- * is no such process or it is a zombie (which holds nothing any more). Pid and start time together
- * name a process even when pids are reused. */
+ * is no such process or it is a zombie (which holds nothing any more), or -2 when it exists but
+ * cannot be inspected (another user's process under hidepid): presume that one alive. Pid and start
+ * time together name a process even when pids are reused. */
 static inline int64_t shmkit__process_start_time(int32_t pid)
 {
     if (pid <= 0) {
@@ -342,7 +344,7 @@ static inline int64_t shmkit__process_start_time(int32_t pid)
     snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return -1;
+        return kill(pid, 0) == 0 || errno == EPERM ? -2 : -1;
     }
     char buf[1024];
     ssize_t n;
@@ -454,6 +456,9 @@ static inline int shmkit__owner_alive(shmkit_channel *ch, struct shmkit_channel_
             || __atomic_load_n(&slot->start_time, __ATOMIC_ACQUIRE) == ch->start_time;
     }
     int64_t now = shmkit__process_start_time(pid);
+    if (now == -2) {
+        return 1; /* exists, but /proc/PID cannot be read: never take a live owner for dead */
+    }
     if (shmkit__state(owner) == SHMKIT_SLOT_CLAIMING) {
         /* Being taken: the start time may still be the previous owner's, so only the pid counts. */
         return now >= 0;

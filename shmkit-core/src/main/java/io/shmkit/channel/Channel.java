@@ -505,7 +505,7 @@ public final class Channel implements AutoCloseable {
         }
         if (SlotDescriptor.state(owner) == CLAIMING) {
             // Being taken: the start time may still be the previous owner's, so only the pid counts.
-            return os.processStartTime(ownerPid) >= 0;
+            return os.isAlive(ownerPid, OsBackend.ANY_START_TIME);
         }
         return os.isAlive(ownerPid, (long) LONG.getAcquire(header, slotOffset + START_TIME_OFFSET));
     }

@@ -1,5 +1,6 @@
 package io.shmkit.channel;
 
+import io.shmkit.SegmentOptions;
 import io.shmkit.internal.layout.SlotDescriptor;
 import io.shmkit.testing.ChildProcess;
 import io.shmkit.testing.TestSegments;
@@ -11,6 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -107,5 +110,54 @@ class ChannelLivenessTest {
 
     private static ChannelStats.Participant subscriber(Channel ch) {
         return ch.stats().participants().stream().filter(p -> p.role().equals("subscriber")).findFirst().orElseThrow();
+    }
+
+    /**
+     * A process that may not read /proc/PID/stat of the consumer (another user's process, /proc
+     * mounted with hidepid) must not take that live consumer for dead and join as a second one.
+     */
+    @Test
+    void aLiveConsumerThatAnotherUserCannotInspectIsNotTakenForDead() throws Exception {
+        assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root")
+                && Files.isExecutable(Path.of("/usr/bin/unshare")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+                "needs root, unshare and setpriv to run a peer as nobody under hidepid");
+        String name = names.unique("hidden");
+        ChannelOptions shared = OPTIONS.segmentOptions(SegmentOptions.defaults().permissions(0666));
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, shared);
+             ChannelConsumer in = ch.consumer()) {
+            List<String> java = ChildProcess.javaCommand();
+            List<String> classes = new ArrayList<>();
+            for (String entry : java.getLast().split(":")) {
+                if (entry.endsWith("classes")) {
+                    classes.add(entry); // the jars under /root are not readable by nobody; none is needed
+                }
+            }
+            List<String> command = new ArrayList<>(List.of("/usr/bin/unshare", "-m", "--propagation", "private",
+                    "sh", "-c", "mount -t proc -o hidepid=2 proc /proc && exec /usr/bin/setpriv --reuid=65534"
+                            + " --regid=65534 --clear-groups \"$@\"", "sh"));
+            command.addAll(List.of(java.getFirst(), "--enable-native-access=ALL-UNNAMED", "-cp", String.join(":", classes),
+                    ForeignJoiner.class.getName(), name));
+            assertEquals(0, in.position());
+            try (ChildProcess other = ChildProcess.start(command)) {
+                String verdict = other.await(l -> l.startsWith("JOINED") || l.startsWith("REFUSED"), "join verdict");
+                assertTrue(verdict.startsWith("REFUSED"), "a second consumer joined beside the live one: " + verdict
+                        + other.stderr());
+                other.waitForSuccess();
+            }
+        }
+    }
+
+    /** Tries to join a channel as its consumer, as another user: prints JOINED or REFUSED why. */
+    public static final class ForeignJoiner {
+        public static void main(String[] args) throws Exception {
+            ChannelOptions options = ChannelOptions.defaults().segmentOptions(SegmentOptions.defaults().allowForeignOwner());
+            try (Channel ch = Channel.open(args[0], options)) {
+                try (ChannelConsumer in = ch.consumer()) {
+                    System.out.println("JOINED at " + in.position());
+                } catch (IllegalStateException refused) {
+                    System.out.println("REFUSED " + refused.getMessage());
+                }
+            }
+        }
     }
 }
