@@ -104,6 +104,8 @@ public final class ChannelProducer implements AutoCloseable {
     private long cleanPosition;
     /** Single-producer kinds: the ring from the tail up to the clean position is known to be zero. */
     private boolean zeroAhead;
+    /** Many-to-one: the position of the record claimed last. */
+    private long claimPosition;
     /** Nothing may be written at or beyond this position until consumers move on. */
     private long limit;
     private long messages;
@@ -296,6 +298,7 @@ public final class ChannelProducer implements AutoCloseable {
             // SYNC POINT: CAS from zero, so that a consumer that already padded this claim (taking
             // us for dead) wins, and we claim again.
             if (LONG.compareAndSet(data, index, 0L, RecordDescriptor.inProgressHeader(recordLength, slotIndex))) {
+                claimPosition = t;
                 claim.recordIndex = index;
                 claim.recordLength = recordLength;
                 claim.typeId = typeId;
@@ -360,9 +363,27 @@ public final class ChannelProducer implements AutoCloseable {
                 RecordDescriptor.inProgressHeader(recordLength, slotIndex), RecordDescriptor.header(recordLength, typeId));
         if (published) {
             LONG.setOpaque(header, slot + MESSAGES_OFFSET, ++messages);
+        } else {
+            discardLateWrites(index, recordLength);
         }
         afterCommit();
         return published;
+    }
+
+    /**
+     * Many-to-one, a record the consumer skipped as stuck (this producer stalled past the
+     * stuck-record timeout): the consumer zeroed it and moved on, and what was written into it since
+     * lies in free space, where a lap later producers claim records by CAS from zero and the consumer
+     * reads headers. Left there, those bytes make another producer's claim fail and the consumer
+     * read them as a header (corruption, or a record nobody finishes): zero them again, unless
+     * the tail has come round to this space meanwhile (then it may be another record's already).
+     */
+    private void discardLateWrites(long index, int recordLength) {
+        // Claims end at or below the tail: none overlaps this space a lap on while the tail is
+        // below it (the header word stays the consumer's padding or zero: it is not ours to touch).
+        if ((long) LONG.getVolatile(header, TAIL_OFFSET) <= claimPosition + capacity + HEADER_LENGTH) {
+            data.asSlice(index + HEADER_LENGTH, RecordDescriptor.aligned(recordLength) - HEADER_LENGTH).fill((byte) 0);
+        }
     }
 
     private void afterCommit() {
@@ -382,8 +403,10 @@ public final class ChannelProducer implements AutoCloseable {
         c.active = false;
         long index = c.recordIndex;
         if (manyToOne) {
-            LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
-                    RecordDescriptor.header(c.recordLength, PADDING_TYPE));
+            if (!LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
+                    RecordDescriptor.header(c.recordLength, PADDING_TYPE))) {
+                discardLateWrites(index, c.recordLength);
+            }
         } else {
             // Nothing was published (the header word at the claim is still 0). The caller may have
             // written payload bytes: clear them, so the stretch ahead stays zero where it was
