@@ -116,4 +116,48 @@ class ChannelStallTest {
             }
         }
     }
+
+    private static void signal(String sig, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start().waitFor());
+    }
+
+    /**
+     * A subscriber stopped with SIGSTOP is alive: the producer waits for it (send times out) rather
+     * than dropping it, and after SIGCONT it receives every message, intact and in order.
+     */
+    @Test
+    void aStoppedSubscriberHoldsTheProducerBackAndMissesNothing() throws Exception {
+        String name = names.unique("stopsub");
+        long count = 5_000;
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, OPTIONS);
+             ChannelProducer out = ch.producer();
+             ChildProcess sub = ChannelMultiProcessTest.consumer(name, ChannelKind.PUBLISH_SUBSCRIBE, count, 1, true)) {
+            sub.awaitPrefix("JOINED");
+            signal("STOP", sub.pid());
+            byte[] b = new byte[200];
+            MemorySegment bs = MemorySegment.ofArray(b);
+            long seq = 0;
+            try {
+                while (true) {
+                    ChannelPeer.fill(bs, 0, 200, 0, seq);
+                    if (!out.send(0, b, Duration.ofMillis(300))) {
+                        break; // held back by the stopped subscriber
+                    }
+                    seq++;
+                    assertTrue(seq < count, "never held back by the stopped subscriber");
+                }
+                ChannelStats.Participant p = ch.stats().participants().stream()
+                        .filter(x -> x.role().equals("subscriber")).findFirst().orElseThrow();
+                assertTrue(p.alive(), "stopped is alive");
+                assertEquals("active", p.state(), "not dropped");
+            } finally {
+                signal("CONT", sub.pid());
+            }
+            for (; seq < count; seq++) {
+                ChannelPeer.fill(bs, 0, 200, 0, seq);
+                assertTrue(out.send(0, b, Duration.ofSeconds(10)), "held back at " + seq);
+            }
+            ChannelMultiProcessTest.expectOk(sub, count);
+        }
+    }
 }
