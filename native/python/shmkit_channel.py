@@ -845,17 +845,24 @@ class Channel:
                 self._pad(word, header, _record_header(record_length, PADDING_TYPE))
             return
         # Header still zero although the tail moved past: a producer claimed the space and did
-        # not write the header. Its slot says how long the claim was.
+        # not write the header. Its slot says how long the claim was. A slot left cleanly (CLOSED)
+        # has no such claim, whatever position it still shows; a live producer showing this
+        # position may be the claimant, about to write the header: wait for it.
+        pad = 0
         for i in range(self.producer_slots):
             slot = self._slot_offset(i)
             if _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET)) != position:
                 continue
             claim = _s32(self._mem.load32(slot + SLOT_CLAIM_LENGTH_OFFSET))
             owner = self._mem.load64(slot + SLOT_OWNER_OFFSET)
-            alive = owner & 0xFFFFFFFF in (ACTIVE, CLAIMING) and self._owner_alive(slot, owner)
-            if not alive and RECORD_HEADER_LENGTH <= claim <= self.capacity - index and claim & 7 == 0:
-                self._pad(word, 0, _record_header(claim, PADDING_TYPE))
-            return
+            if owner & 0xFFFFFFFF not in (ACTIVE, CLAIMING):
+                continue
+            if self._owner_alive(slot, owner):
+                return
+            if pad == 0 and RECORD_HEADER_LENGTH <= claim <= self.capacity - index and claim & 7 == 0:
+                pad = claim
+        if pad:
+            self._pad(word, 0, _record_header(pad, PADDING_TYPE))
 
     def _available(self):
         header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)

@@ -985,7 +985,10 @@ static inline int shmkit__skip_unfinished(shmkit_channel *ch, int64_t position, 
         return 0;
     }
     /* Header still zero although the tail moved past: a producer claimed the space and did not
-     * write the header. Its slot says how long the claim was. */
+     * write the header. Its slot says how long the claim was. A slot left cleanly (CLOSED) has no
+     * such claim, whatever position it still shows; a live producer showing this position may be
+     * the claimant, about to write the header: wait for it. */
+    int32_t pad = 0;
     for (int32_t i = 0; i < ch->producer_slots; i++) {
         struct shmkit_channel_slot *slot = shmkit__slot(ch, i);
         if (__atomic_load_n(&slot->position, __ATOMIC_SEQ_CST) != position) {
@@ -994,14 +997,20 @@ static inline int shmkit__skip_unfinished(shmkit_channel *ch, int64_t position, 
         int32_t claim = __atomic_load_n(&slot->claim_length, __ATOMIC_SEQ_CST);
         uint64_t owner = __atomic_load_n(&slot->owner, __ATOMIC_SEQ_CST);
         int32_t state = shmkit__state(owner);
-        int alive = (state == SHMKIT_SLOT_ACTIVE || state == SHMKIT_SLOT_CLAIMING)
-                && shmkit__owner_alive(ch, slot, owner);
-        if (!alive && claim >= SHMKIT_RECORD_HEADER_LENGTH && claim <= ch->capacity - index && (claim & 7) == 0) {
-            uint64_t expected = 0;
-            __atomic_compare_exchange_n(word, &expected, shmkit__record_header(claim, SHMKIT_PADDING_TYPE), 0,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        if (state != SHMKIT_SLOT_ACTIVE && state != SHMKIT_SLOT_CLAIMING) {
+            continue;
         }
-        return 0;
+        if (shmkit__owner_alive(ch, slot, owner)) {
+            return 0;
+        }
+        if (pad == 0 && claim >= SHMKIT_RECORD_HEADER_LENGTH && claim <= ch->capacity - index && (claim & 7) == 0) {
+            pad = claim;
+        }
+    }
+    if (pad != 0) {
+        uint64_t expected = 0;
+        __atomic_compare_exchange_n(word, &expected, shmkit__record_header(pad, SHMKIT_PADDING_TYPE), 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
     return 0;
 }

@@ -73,6 +73,8 @@ public final class ChannelProducer implements AutoCloseable {
      */
     private static final long TOUCH_AHEAD = 256;
     private static final int HEARTBEAT_EVERY = 256;
+    /** Many-to-one: the slot position of a producer whose last tail CAS failed; matches no position. */
+    private static final long NO_CLAIM = -1;
     private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
 
     private final Channel channel;
@@ -288,6 +290,10 @@ public final class ChannelProducer implements AutoCloseable {
             LONG.setOpaque(header, slot + POSITION_OFFSET, t);
             INT.setOpaque(header, slot + CLAIM_LENGTH_OFFSET, (int) size);
             if (!LONG.compareAndSet(header, TAIL_OFFSET, t, t + size)) {
+                // Another producer claimed t: our slot must not say we did, or a consumer finding
+                // that claim unfinished could pad it with our length (we may return null next, ring
+                // full, and then leave or die while waiting for space).
+                LONG.setOpaque(header, slot + POSITION_OFFSET, NO_CLAIM);
                 continue;
             }
             if (size != aligned) {

@@ -262,4 +262,56 @@ class ChannelKillTest {
                     .anyMatch(p -> p.pid() == (int) victim.pid() && !p.alive()));
         }
     }
+
+    /**
+     * A producer killed between claiming space (its tail CAS) and writing the header, while another
+     * producer's slot, left cleanly, still shows the same position with another length (the tail
+     * CAS it lost for that space, before it gave up on a full ring and closed): the consumer pads
+     * the claim with the dead claimant's length, not the closed one's, and goes on.
+     */
+    @Test
+    void aClaimWithoutHeaderIsPaddedWithItsClaimantsLengthNotAClosedSlotsStaleOne() throws Exception {
+        String name = names.unique("staleclaim");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, OPTIONS.maxProducers(2));
+             ChannelConsumer in = ch.consumer()) {
+            ChannelProducer first = ch.producer();
+            byte[] b = new byte[64];
+            java.lang.foreign.MemorySegment bs = java.lang.foreign.MemorySegment.ofArray(b);
+            for (int seq = 0; seq < 3; seq++) {
+                ChannelPeer.fill(bs, 0, 64, 0, seq);
+                assertTrue(first.offer(0, b));
+            }
+            drain(in, r -> r.containsKey(0) && r.get(0)[1] == 2);
+            long claimed;
+            long stale = ch.producerSlot(0);
+            long dead = ch.producerSlot(1);
+            try (ChildProcess victim = producer(name, ChannelKind.MANY_TO_ONE, 1, 0, 64, "claim-and-hang")) {
+                victim.awaitPrefix("CLAIMED");
+                victim.kill();
+                victim.waitFor();
+                claimed = ch.header.get(ValueLayout.JAVA_LONG, dead + io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET);
+                // As if it had died between its tail CAS and its header CAS.
+                ch.data.set(ValueLayout.JAVA_LONG, claimed & ch.mask, 0L);
+            }
+            assertEquals(claimed + 72, ch.header.get(ValueLayout.JAVA_LONG, 64), "the tail covers the claim");
+            // What the first producer's slot shows after losing the tail CAS for that space with a
+            // 200-byte record, finding the ring full, and leaving.
+            ch.header.set(ValueLayout.JAVA_LONG, stale + io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET, claimed);
+            ch.header.set(ValueLayout.JAVA_INT, stale + io.shmkit.internal.layout.SlotDescriptor.CLAIM_LENGTH_OFFSET, 200);
+            first.close();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (in.position() == claimed && System.nanoTime() < deadline) {
+                in.awaitMessages(Duration.ofMillis(20));
+                in.poll(m -> {
+                    throw new AssertionError("nothing to deliver");
+                }, 1);
+            }
+            assertEquals(claimed + 72, in.position(), "skipped the dead claim, by its own length");
+            try (ChannelProducer next = ch.producer()) {
+                ChannelPeer.fill(bs, 0, 64, 2, 0);
+                assertTrue(next.offer(2, b));
+            }
+            drain(in, r -> r.containsKey(2));
+        }
+    }
 }
