@@ -158,7 +158,12 @@ public final class ChannelProducer implements AutoCloseable {
             LONG.setRelease(header, TAIL_OFFSET, tail);
         }
         cleanPosition = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
-        long dirtyEnd = Math.min(cleanPosition, tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
+        // Never beyond what the consumers allow: a publish-subscribe predecessor that died between
+        // publishing its intended clean position and lowering it for a subscriber it had just seen
+        // (see reserve) left a clean position over that subscriber's unread bytes. Its own writes
+        // stayed below its limit, so they are all below this one.
+        long dirtyEnd = Math.min(Math.min(cleanPosition, computeLimit()),
+                tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
         zero(tail, dirtyEnd);
         // The clean position is still the creator's (the capacity) until a producer first needs room
         // beyond it, and it never moves back: so far nothing was written beyond one record past the

@@ -314,4 +314,37 @@ class ChannelKillTest {
             drain(in, r -> r.containsKey(2));
         }
     }
+
+    /**
+     * Publish-subscribe: a producer that died between publishing the clean position it meant to
+     * reach and lowering it for a subscriber it had just seen leaves that position over the
+     * subscriber's unread bytes; the producer taking over must not zero them.
+     */
+    @Test
+    void aProducerTakingOverNeverZeroesASubscribersUnreadBytes() throws Exception {
+        String name = names.unique("takeoverclean");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, OPTIONS);
+             ChannelConsumer sub = ch.subscriber()) {
+            byte[] b = new byte[100];
+            java.lang.foreign.MemorySegment bs = java.lang.foreign.MemorySegment.ofArray(b);
+            long sent = 0;
+            try (ChannelProducer first = ch.producer()) {
+                while (true) {
+                    ChannelPeer.fill(bs, 0, 100, 0, sent);
+                    if (!first.offer(0, b)) {
+                        break; // full: the subscriber has read nothing
+                    }
+                    sent++;
+                }
+            }
+            long tail = ch.header.get(ValueLayout.JAVA_LONG, 64);
+            ch.header.set(ValueLayout.JAVA_LONG, 72, tail + 8192);
+            try (ChannelProducer second = ch.producer()) {
+                assertFalse(second.offer(0, b), "still full");
+            }
+            long total = sent;
+            Map<Integer, long[]> r = drain(sub, m -> m.containsKey(0) && m.get(0)[1] == total - 1);
+            assertEquals(0, r.get(0)[0]);
+        }
+    }
 }
