@@ -16,6 +16,7 @@ import static io.shmkit.channel.ChannelMultiProcessTest.expectOk;
 import static io.shmkit.channel.ChannelMultiProcessTest.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -345,6 +346,35 @@ class ChannelKillTest {
             long total = sent;
             Map<Integer, long[]> r = drain(sub, m -> m.containsKey(0) && m.get(0)[1] == total - 1);
             assertEquals(0, r.get(0)[0]);
+        }
+    }
+
+    /**
+     * A consumer killed while asleep waiting for data leaves its count in "consumers waiting": its
+     * successor starts that count again from 0, or every commit would make a futex system call for
+     * nobody (about ten times slower).
+     */
+    @Test
+    void aConsumerKilledWhileWaitingLeavesNoWaiterBehind() throws Exception {
+        String name = names.unique("killwaiting");
+        long consumersWaiting = io.shmkit.internal.layout.ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, OPTIONS)) {
+            try (ChildProcess sleeper = consumer(name, ChannelKind.ONE_TO_ONE, 1, 1, false)) {
+                sleeper.awaitPrefix("JOINED");
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (ch.header.get(ValueLayout.JAVA_INT, consumersWaiting) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "the consumer never went to sleep");
+                    Thread.onSpinWait();
+                }
+                sleeper.kill();
+                sleeper.waitFor();
+            }
+            assertEquals(1, ch.header.get(ValueLayout.JAVA_INT, consumersWaiting), "left by the killed one");
+            try (ChannelConsumer next = ch.consumer(); ChannelProducer out = ch.producer()) {
+                assertEquals(0, ch.header.get(ValueLayout.JAVA_INT, consumersWaiting));
+                assertTrue(out.offer(1, new byte[8]));
+                assertNotNull(next.receive(Duration.ofSeconds(5)));
+            }
         }
     }
 }
