@@ -649,6 +649,12 @@ class Channel:
         start = _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET if resumed else TAIL_OFFSET, _ACQUIRE))
         missed = 0
         while True:
+            # Never announce a position the producer is already known to have cleaned over (an
+            # ACTIVE slot that far behind holds the producer back; openers would report corruption).
+            if _s64(self._mem.load64(CLEAN_POSITION_OFFSET)) - start > self.capacity:
+                tail = _s64(self._mem.load64(TAIL_OFFSET, _ACQUIRE))
+                missed += tail - start
+                start = tail
             self._mem.store64(slot + SLOT_POSITION_OFFSET, start, _RELEASE)
             self._activate()
             # SYNC POINT: full fence between announcing our position and reading how far the

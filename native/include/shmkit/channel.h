@@ -930,6 +930,13 @@ static inline int shmkit_channel_attach_subscriber(shmkit_channel *ch, const cha
                             : __atomic_load_n(&ch->header->tail, __ATOMIC_ACQUIRE);
     int64_t missed = 0;
     for (;;) {
+        /* Never announce a position the producer is already known to have cleaned over (an ACTIVE
+         * slot that far behind holds the producer back, and openers meanwhile report corruption). */
+        if (__atomic_load_n(&ch->header->clean_position, __ATOMIC_SEQ_CST) - start > ch->capacity) {
+            int64_t tail = __atomic_load_n(&ch->header->tail, __ATOMIC_ACQUIRE);
+            missed += tail - start;
+            start = tail;
+        }
         __atomic_store_n(&slot->position, start, __ATOMIC_RELEASE);
         shmkit__activate(ch);
         /* SYNC POINT: full fence between announcing our position and reading how far the producer

@@ -134,6 +134,15 @@ public final class ChannelConsumer implements AutoCloseable {
                 : (long) LONG.getAcquire(header, TAIL_OFFSET);
         long missed = 0;
         while (true) {
+            // Never announce a position the producer is already known to have cleaned over: until
+            // the check below moved it on, an ACTIVE slot that far behind would hold the producer
+            // back and make anyone opening the channel meanwhile report it corrupted.
+            long cleanBefore = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
+            if (cleanBefore - start > capacity) {
+                long tail = (long) LONG.getAcquire(header, TAIL_OFFSET);
+                missed += tail - start;
+                start = tail;
+            }
             LONG.setRelease(header, slot + POSITION_OFFSET, start);
             channel.activate(slot);
             // SYNC POINT: full fence between announcing our position and reading how far the
