@@ -169,14 +169,21 @@ def _aligned(length):
 def process_start_time(pid):
     """When process ``pid`` started (clock ticks since boot, /proc/PID/stat field 22), or -1 when
     there is no such process or it is a zombie. Pid and start time together name a process even
-    when pids are reused."""
+    when pids are reused. -2 when it exists but cannot be inspected (another user's process under
+    hidepid): presume that one alive."""
     if pid <= 0:
         return -1
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             text = f.read()
     except OSError:
-        return -1
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return -1
+        except OSError:
+            return -2
+        return -2
     # Field 2, the command, may hold spaces and parentheses: count fields after the last ')'.
     fields = text[text.rfind(b")") + 2:].split()
     if len(fields) < 20 or fields[0] in (b"Z", b"X"):
@@ -525,8 +532,13 @@ class Channel:
         """Whether the process recorded in a slot still runs: pid and start time both match."""
         pid = _s32(owner >> 32)
         if pid == self._pid:
-            return True  # another handle in this process
+            # Another handle in this process, unless an earlier process with this pid left the slot
+            # (a pid reused, a container restarted in a new pid namespace): its start time differs.
+            return (owner & 0xFFFFFFFF == CLAIMING
+                    or _s64(self._mem.load64(slot + SLOT_START_TIME_OFFSET, _ACQUIRE)) == self._start_time)
         now = process_start_time(pid)
+        if now == -2:
+            return True  # exists, but /proc/PID cannot be read: never take a live owner for dead
         if owner & 0xFFFFFFFF == CLAIMING:
             # Being taken: the start time may still be the previous owner's, so only the pid counts.
             return now >= 0
@@ -643,6 +655,12 @@ class Channel:
         start = _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET if resumed else TAIL_OFFSET, _ACQUIRE))
         missed = 0
         while True:
+            # Never announce a position the producer is already known to have cleaned over (an
+            # ACTIVE slot that far behind holds the producer back; openers would report corruption).
+            if _s64(self._mem.load64(CLEAN_POSITION_OFFSET)) - start > self.capacity:
+                tail = _s64(self._mem.load64(TAIL_OFFSET, _ACQUIRE))
+                missed += tail - start
+                start = tail
             self._mem.store64(slot + SLOT_POSITION_OFFSET, start, _RELEASE)
             self._activate()
             # SYNC POINT: full fence between announcing our position and reading how far the
@@ -843,17 +861,24 @@ class Channel:
                 self._pad(word, header, _record_header(record_length, PADDING_TYPE))
             return
         # Header still zero although the tail moved past: a producer claimed the space and did
-        # not write the header. Its slot says how long the claim was.
+        # not write the header. Its slot says how long the claim was. A slot left cleanly (CLOSED)
+        # has no such claim, whatever position it still shows; a live producer showing this
+        # position may be the claimant, about to write the header: wait for it.
+        pad = 0
         for i in range(self.producer_slots):
             slot = self._slot_offset(i)
             if _s64(self._mem.load64(slot + SLOT_POSITION_OFFSET)) != position:
                 continue
             claim = _s32(self._mem.load32(slot + SLOT_CLAIM_LENGTH_OFFSET))
             owner = self._mem.load64(slot + SLOT_OWNER_OFFSET)
-            alive = owner & 0xFFFFFFFF in (ACTIVE, CLAIMING) and self._owner_alive(slot, owner)
-            if not alive and RECORD_HEADER_LENGTH <= claim <= self.capacity - index and claim & 7 == 0:
-                self._pad(word, 0, _record_header(claim, PADDING_TYPE))
-            return
+            if owner & 0xFFFFFFFF not in (ACTIVE, CLAIMING):
+                continue
+            if self._owner_alive(slot, owner):
+                return
+            if pad == 0 and RECORD_HEADER_LENGTH <= claim <= self.capacity - index and claim & 7 == 0:
+                pad = claim
+        if pad:
+            self._pad(word, 0, _record_header(pad, PADDING_TYPE))
 
     def _available(self):
         header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)

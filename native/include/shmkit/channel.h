@@ -69,6 +69,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -331,8 +332,9 @@ static inline void shmkit__spin_pause(void)
 }
 
 /* When process pid started (clock ticks since boot, field 22 of /proc/PID/stat), or -1 when there
- * is no such process or it is a zombie (which holds nothing any more). Pid and start time together
- * name a process even when pids are reused. */
+ * is no such process or it is a zombie (which holds nothing any more), or -2 when it exists but
+ * cannot be inspected (another user's process under hidepid): presume that one alive. Pid and start
+ * time together name a process even when pids are reused. */
 static inline int64_t shmkit__process_start_time(int32_t pid)
 {
     if (pid <= 0) {
@@ -342,7 +344,7 @@ static inline int64_t shmkit__process_start_time(int32_t pid)
     snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return -1;
+        return kill(pid, 0) == 0 || errno == EPERM ? -2 : -1;
     }
     char buf[1024];
     ssize_t n;
@@ -448,9 +450,15 @@ static inline int shmkit__owner_alive(shmkit_channel *ch, struct shmkit_channel_
 {
     int32_t pid = shmkit__pid(owner);
     if (pid == ch->pid) {
-        return 1; /* another handle in this process */
+        /* Another handle in this process, unless an earlier process with this pid left the slot (a pid
+           reused, a container restarted in a new pid namespace): its start time differs. */
+        return shmkit__state(owner) == SHMKIT_SLOT_CLAIMING
+            || __atomic_load_n(&slot->start_time, __ATOMIC_ACQUIRE) == ch->start_time;
     }
     int64_t now = shmkit__process_start_time(pid);
+    if (now == -2) {
+        return 1; /* exists, but /proc/PID cannot be read: never take a live owner for dead */
+    }
     if (shmkit__state(owner) == SHMKIT_SLOT_CLAIMING) {
         /* Being taken: the start time may still be the previous owner's, so only the pid counts. */
         return now >= 0;
@@ -928,6 +936,13 @@ static inline int shmkit_channel_attach_subscriber(shmkit_channel *ch, const cha
                             : __atomic_load_n(&ch->header->tail, __ATOMIC_ACQUIRE);
     int64_t missed = 0;
     for (;;) {
+        /* Never announce a position the producer is already known to have cleaned over (an ACTIVE
+         * slot that far behind holds the producer back, and openers meanwhile report corruption). */
+        if (__atomic_load_n(&ch->header->clean_position, __ATOMIC_SEQ_CST) - start > ch->capacity) {
+            int64_t tail = __atomic_load_n(&ch->header->tail, __ATOMIC_ACQUIRE);
+            missed += tail - start;
+            start = tail;
+        }
         __atomic_store_n(&slot->position, start, __ATOMIC_RELEASE);
         shmkit__activate(ch);
         /* SYNC POINT: full fence between announcing our position and reading how far the producer
@@ -983,7 +998,10 @@ static inline int shmkit__skip_unfinished(shmkit_channel *ch, int64_t position, 
         return 0;
     }
     /* Header still zero although the tail moved past: a producer claimed the space and did not
-     * write the header. Its slot says how long the claim was. */
+     * write the header. Its slot says how long the claim was. A slot left cleanly (CLOSED) has no
+     * such claim, whatever position it still shows; a live producer showing this position may be
+     * the claimant, about to write the header: wait for it. */
+    int32_t pad = 0;
     for (int32_t i = 0; i < ch->producer_slots; i++) {
         struct shmkit_channel_slot *slot = shmkit__slot(ch, i);
         if (__atomic_load_n(&slot->position, __ATOMIC_SEQ_CST) != position) {
@@ -992,14 +1010,20 @@ static inline int shmkit__skip_unfinished(shmkit_channel *ch, int64_t position, 
         int32_t claim = __atomic_load_n(&slot->claim_length, __ATOMIC_SEQ_CST);
         uint64_t owner = __atomic_load_n(&slot->owner, __ATOMIC_SEQ_CST);
         int32_t state = shmkit__state(owner);
-        int alive = (state == SHMKIT_SLOT_ACTIVE || state == SHMKIT_SLOT_CLAIMING)
-                && shmkit__owner_alive(ch, slot, owner);
-        if (!alive && claim >= SHMKIT_RECORD_HEADER_LENGTH && claim <= ch->capacity - index && (claim & 7) == 0) {
-            uint64_t expected = 0;
-            __atomic_compare_exchange_n(word, &expected, shmkit__record_header(claim, SHMKIT_PADDING_TYPE), 0,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        if (state != SHMKIT_SLOT_ACTIVE && state != SHMKIT_SLOT_CLAIMING) {
+            continue;
         }
-        return 0;
+        if (shmkit__owner_alive(ch, slot, owner)) {
+            return 0;
+        }
+        if (pad == 0 && claim >= SHMKIT_RECORD_HEADER_LENGTH && claim <= ch->capacity - index && (claim & 7) == 0) {
+            pad = claim;
+        }
+    }
+    if (pad != 0) {
+        uint64_t expected = 0;
+        __atomic_compare_exchange_n(word, &expected, shmkit__record_header(pad, SHMKIT_PADDING_TYPE), 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     }
     return 0;
 }

@@ -134,6 +134,15 @@ public final class ChannelConsumer implements AutoCloseable {
                 : (long) LONG.getAcquire(header, TAIL_OFFSET);
         long missed = 0;
         while (true) {
+            // Never announce a position the producer is already known to have cleaned over: until
+            // the check below moved it on, an ACTIVE slot that far behind would hold the producer
+            // back and make anyone opening the channel meanwhile report it corrupted.
+            long cleanBefore = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
+            if (cleanBefore - start > capacity) {
+                long tail = (long) LONG.getAcquire(header, TAIL_OFFSET);
+                missed += tail - start;
+                start = tail;
+            }
             LONG.setRelease(header, slot + POSITION_OFFSET, start);
             channel.activate(slot);
             // SYNC POINT: full fence between announcing our position and reading how far the
@@ -361,7 +370,11 @@ public final class ChannelConsumer implements AutoCloseable {
             return;
         }
         // Header still zero although the tail moved past: a producer claimed the space and did not
-        // write the header. Its slot says how long the claim was.
+        // write the header. Its slot says how long the claim was. A slot left cleanly (CLOSED) has
+        // no such claim (a claim's header follows its tail CAS in the same call), whatever position
+        // it still shows: that of a tail CAS it lost, say. Any live producer whose slot shows this
+        // position may be the claimant, about to write the header: wait for it.
+        int padLength = 0;
         for (int i = 0; i < channel.producerSlots; i++) {
             long producerSlot = channel.producerSlot(i);
             if ((long) LONG.getVolatile(header, producerSlot + POSITION_OFFSET) != pos) {
@@ -370,11 +383,19 @@ public final class ChannelConsumer implements AutoCloseable {
             int claimLength = (int) INT.getVolatile(header, producerSlot + CLAIM_LENGTH_OFFSET);
             long owner = (long) LONG.getVolatile(header, producerSlot + OWNER_OFFSET);
             int state = SlotDescriptor.state(owner);
-            boolean alive = (state == ACTIVE || state == CLAIMING) && channel.ownerAlive(producerSlot, owner);
-            if (!alive && claimLength >= HEADER_LENGTH && claimLength <= capacity - index && (claimLength & 7) == 0) {
-                LONG.compareAndSet(data, index, 0L, RecordDescriptor.header(claimLength, PADDING_TYPE));
+            if (state != ACTIVE && state != CLAIMING) {
+                continue;
             }
-            return;
+            if (channel.ownerAlive(producerSlot, owner)) {
+                return;
+            }
+            if (padLength == 0 && claimLength >= HEADER_LENGTH && claimLength <= capacity - index
+                    && (claimLength & 7) == 0) {
+                padLength = claimLength;
+            }
+        }
+        if (padLength != 0) {
+            LONG.compareAndSet(data, index, 0L, RecordDescriptor.header(padLength, PADDING_TYPE));
         }
     }
 

@@ -73,6 +73,8 @@ public final class ChannelProducer implements AutoCloseable {
      */
     private static final long TOUCH_AHEAD = 256;
     private static final int HEARTBEAT_EVERY = 256;
+    /** Many-to-one: the slot position of a producer whose last tail CAS failed; matches no position. */
+    private static final long NO_CLAIM = -1;
     private static final long LIVENESS_CHECK_INTERVAL_NANOS = 10_000_000;
 
     private final Channel channel;
@@ -104,6 +106,8 @@ public final class ChannelProducer implements AutoCloseable {
     private long cleanPosition;
     /** Single-producer kinds: the ring from the tail up to the clean position is known to be zero. */
     private boolean zeroAhead;
+    /** Many-to-one: the position of the record claimed last. */
+    private long claimPosition;
     /** Nothing may be written at or beyond this position until consumers move on. */
     private long limit;
     private long messages;
@@ -154,7 +158,12 @@ public final class ChannelProducer implements AutoCloseable {
             LONG.setRelease(header, TAIL_OFFSET, tail);
         }
         cleanPosition = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);
-        long dirtyEnd = Math.min(cleanPosition, tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
+        // Never beyond what the consumers allow: a publish-subscribe predecessor that died between
+        // publishing its intended clean position and lowering it for a subscriber it had just seen
+        // (see reserve) left a clean position over that subscriber's unread bytes. Its own writes
+        // stayed below its limit, so they are all below this one.
+        long dirtyEnd = Math.min(Math.min(cleanPosition, computeLimit()),
+                tail + RecordDescriptor.aligned(HEADER_LENGTH + maxMessageLength));
         zero(tail, dirtyEnd);
         // The clean position is still the creator's (the capacity) until a producer first needs room
         // beyond it, and it never moves back: so far nothing was written beyond one record past the
@@ -295,6 +304,10 @@ public final class ChannelProducer implements AutoCloseable {
             LONG.setOpaque(header, slot + POSITION_OFFSET, t);
             INT.setOpaque(header, slot + CLAIM_LENGTH_OFFSET, (int) size);
             if (!LONG.compareAndSet(header, TAIL_OFFSET, t, t + size)) {
+                // Another producer claimed t: our slot must not say we did, or a consumer finding
+                // that claim unfinished could pad it with our length (we may return null next, ring
+                // full, and then leave or die while waiting for space).
+                LONG.setOpaque(header, slot + POSITION_OFFSET, NO_CLAIM);
                 continue;
             }
             if (size != aligned) {
@@ -305,6 +318,7 @@ public final class ChannelProducer implements AutoCloseable {
             // SYNC POINT: CAS from zero, so that a consumer that already padded this claim (taking
             // us for dead) wins, and we claim again.
             if (LONG.compareAndSet(data, index, 0L, RecordDescriptor.inProgressHeader(recordLength, slotIndex))) {
+                claimPosition = t;
                 claim.recordIndex = index;
                 claim.recordLength = recordLength;
                 claim.typeId = typeId;
@@ -373,9 +387,27 @@ public final class ChannelProducer implements AutoCloseable {
                 RecordDescriptor.inProgressHeader(recordLength, slotIndex), RecordDescriptor.header(recordLength, typeId));
         if (published) {
             LONG.setOpaque(header, slot + MESSAGES_OFFSET, ++messages);
+        } else {
+            discardLateWrites(index, recordLength);
         }
         afterCommit();
         return published;
+    }
+
+    /**
+     * Many-to-one, a record the consumer skipped as stuck (this producer stalled past the
+     * stuck-record timeout): the consumer zeroed it and moved on, and what was written into it since
+     * lies in free space, where a lap later producers claim records by CAS from zero and the consumer
+     * reads headers. Left there, those bytes make another producer's claim fail and the consumer
+     * read them as a header (corruption, or a record nobody finishes): zero them again, unless
+     * the tail has come round to this space meanwhile (then it may be another record's already).
+     */
+    private void discardLateWrites(long index, int recordLength) {
+        // Claims end at or below the tail: none overlaps this space a lap on while the tail is
+        // below it (the header word stays the consumer's padding or zero: it is not ours to touch).
+        if ((long) LONG.getVolatile(header, TAIL_OFFSET) <= claimPosition + capacity + HEADER_LENGTH) {
+            data.asSlice(index + HEADER_LENGTH, RecordDescriptor.aligned(recordLength) - HEADER_LENGTH).fill((byte) 0);
+        }
     }
 
     private void afterCommit() {
@@ -403,8 +435,10 @@ public final class ChannelProducer implements AutoCloseable {
     private void dropClaim(Claim c) {
         long index = c.recordIndex;
         if (manyToOne) {
-            LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
-                    RecordDescriptor.header(c.recordLength, PADDING_TYPE));
+            if (!LONG.compareAndSet(data, index, RecordDescriptor.inProgressHeader(c.recordLength, slotIndex),
+                    RecordDescriptor.header(c.recordLength, PADDING_TYPE))) {
+                discardLateWrites(index, c.recordLength);
+            }
         } else {
             // Nothing was published (the header word at the claim is still 0). The caller may have
             // written payload bytes: clear them, so the stretch ahead stays zero where it was

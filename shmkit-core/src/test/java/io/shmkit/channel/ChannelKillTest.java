@@ -16,6 +16,7 @@ import static io.shmkit.channel.ChannelMultiProcessTest.expectOk;
 import static io.shmkit.channel.ChannelMultiProcessTest.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -260,6 +261,120 @@ class ChannelKillTest {
             expectOk(survivor, count);
             assertTrue(ch.stats().participants().stream()
                     .anyMatch(p -> p.pid() == (int) victim.pid() && !p.alive()));
+        }
+    }
+
+    /**
+     * A producer killed between claiming space (its tail CAS) and writing the header, while another
+     * producer's slot, left cleanly, still shows the same position with another length (the tail
+     * CAS it lost for that space, before it gave up on a full ring and closed): the consumer pads
+     * the claim with the dead claimant's length, not the closed one's, and goes on.
+     */
+    @Test
+    void aClaimWithoutHeaderIsPaddedWithItsClaimantsLengthNotAClosedSlotsStaleOne() throws Exception {
+        String name = names.unique("staleclaim");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, OPTIONS.maxProducers(2));
+             ChannelConsumer in = ch.consumer()) {
+            ChannelProducer first = ch.producer();
+            byte[] b = new byte[64];
+            java.lang.foreign.MemorySegment bs = java.lang.foreign.MemorySegment.ofArray(b);
+            for (int seq = 0; seq < 3; seq++) {
+                ChannelPeer.fill(bs, 0, 64, 0, seq);
+                assertTrue(first.offer(0, b));
+            }
+            drain(in, r -> r.containsKey(0) && r.get(0)[1] == 2);
+            long claimed;
+            long stale = ch.producerSlot(0);
+            long dead = ch.producerSlot(1);
+            try (ChildProcess victim = producer(name, ChannelKind.MANY_TO_ONE, 1, 0, 64, "claim-and-hang")) {
+                victim.awaitPrefix("CLAIMED");
+                victim.kill();
+                victim.waitFor();
+                claimed = ch.header.get(ValueLayout.JAVA_LONG, dead + io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET);
+                // As if it had died between its tail CAS and its header CAS.
+                ch.data.set(ValueLayout.JAVA_LONG, claimed & ch.mask, 0L);
+            }
+            assertEquals(claimed + 72, ch.header.get(ValueLayout.JAVA_LONG, 64), "the tail covers the claim");
+            // What the first producer's slot shows after losing the tail CAS for that space with a
+            // 200-byte record, finding the ring full, and leaving.
+            ch.header.set(ValueLayout.JAVA_LONG, stale + io.shmkit.internal.layout.SlotDescriptor.POSITION_OFFSET, claimed);
+            ch.header.set(ValueLayout.JAVA_INT, stale + io.shmkit.internal.layout.SlotDescriptor.CLAIM_LENGTH_OFFSET, 200);
+            first.close();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (in.position() == claimed && System.nanoTime() < deadline) {
+                in.awaitMessages(Duration.ofMillis(20));
+                in.poll(m -> {
+                    throw new AssertionError("nothing to deliver");
+                }, 1);
+            }
+            assertEquals(claimed + 72, in.position(), "skipped the dead claim, by its own length");
+            try (ChannelProducer next = ch.producer()) {
+                ChannelPeer.fill(bs, 0, 64, 2, 0);
+                assertTrue(next.offer(2, b));
+            }
+            drain(in, r -> r.containsKey(2));
+        }
+    }
+
+    /**
+     * Publish-subscribe: a producer that died between publishing the clean position it meant to
+     * reach and lowering it for a subscriber it had just seen leaves that position over the
+     * subscriber's unread bytes; the producer taking over must not zero them.
+     */
+    @Test
+    void aProducerTakingOverNeverZeroesASubscribersUnreadBytes() throws Exception {
+        String name = names.unique("takeoverclean");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, OPTIONS);
+             ChannelConsumer sub = ch.subscriber()) {
+            byte[] b = new byte[100];
+            java.lang.foreign.MemorySegment bs = java.lang.foreign.MemorySegment.ofArray(b);
+            long sent = 0;
+            try (ChannelProducer first = ch.producer()) {
+                while (true) {
+                    ChannelPeer.fill(bs, 0, 100, 0, sent);
+                    if (!first.offer(0, b)) {
+                        break; // full: the subscriber has read nothing
+                    }
+                    sent++;
+                }
+            }
+            long tail = ch.header.get(ValueLayout.JAVA_LONG, 64);
+            ch.header.set(ValueLayout.JAVA_LONG, 72, tail + 8192);
+            try (ChannelProducer second = ch.producer()) {
+                assertFalse(second.offer(0, b), "still full");
+            }
+            long total = sent;
+            Map<Integer, long[]> r = drain(sub, m -> m.containsKey(0) && m.get(0)[1] == total - 1);
+            assertEquals(0, r.get(0)[0]);
+        }
+    }
+
+    /**
+     * A consumer killed while asleep waiting for data leaves its count in "consumers waiting": its
+     * successor starts that count again from 0, or every commit would make a futex system call for
+     * nobody (about ten times slower).
+     */
+    @Test
+    void aConsumerKilledWhileWaitingLeavesNoWaiterBehind() throws Exception {
+        String name = names.unique("killwaiting");
+        long consumersWaiting = io.shmkit.internal.layout.ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, OPTIONS)) {
+            try (ChildProcess sleeper = consumer(name, ChannelKind.ONE_TO_ONE, 1, 1, false)) {
+                sleeper.awaitPrefix("JOINED");
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (ch.header.get(ValueLayout.JAVA_INT, consumersWaiting) == 0) {
+                    assertTrue(System.nanoTime() < deadline, "the consumer never went to sleep");
+                    Thread.onSpinWait();
+                }
+                sleeper.kill();
+                sleeper.waitFor();
+            }
+            assertEquals(1, ch.header.get(ValueLayout.JAVA_INT, consumersWaiting), "left by the killed one");
+            try (ChannelConsumer next = ch.consumer(); ChannelProducer out = ch.producer()) {
+                assertEquals(0, ch.header.get(ValueLayout.JAVA_INT, consumersWaiting));
+                assertTrue(out.offer(1, new byte[8]));
+                assertNotNull(next.receive(Duration.ofSeconds(5)));
+            }
         }
     }
 }

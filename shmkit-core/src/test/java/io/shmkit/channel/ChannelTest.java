@@ -478,6 +478,48 @@ class ChannelTest {
     }
 
     @Test
+    void openingWhileANamedSubscriberResumesIsNotMistakenForCorruption() throws Exception {
+        // A named subscriber coming back after the producer went more than a lap on: it must not show
+        // its old position in an ACTIVE slot while it finds out, or an opener reports corruption.
+        String name = names.unique("resuming");
+        ChannelOptions options = ChannelOptions.defaults().capacity(4096).maxMessageLength(64);
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, options);
+             ChannelProducer out = ch.producer()) {
+            ch.subscriber("back").close();
+            AtomicBoolean done = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread opener = Thread.ofPlatform().start(() -> {
+                while (!done.get() && failure.get() == null) {
+                    try {
+                        Channel.open(name).close();
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                }
+            });
+            byte[] b = new byte[56];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            int rounds = 0;
+            try {
+                while (failure.get() == null && System.nanoTime() - deadline < 0) {
+                    for (int i = 0; i < 100; i++) {
+                        assertTrue(out.offer(1, b), "nobody holds the producer back");
+                    }
+                    try (ChannelConsumer back = ch.subscriber("back")) {
+                        assertTrue(back.lostBytes() > 0);
+                    }
+                    rounds++;
+                }
+            } finally {
+                done.set(true);
+                opener.join(10_000);
+            }
+            assertNull(failure.get());
+            assertTrue(rounds > 0);
+        }
+    }
+
+    @Test
     void aProducerTakingOverAdoptsTheRecordItsPredecessorPublishedLast() throws Exception {
         String name = names.unique("takeover");
         try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL); ChannelConsumer in = ch.consumer()) {

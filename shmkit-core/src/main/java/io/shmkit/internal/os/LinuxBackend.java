@@ -643,6 +643,30 @@ final class LinuxBackend implements OsBackend {
     }
 
     @Override
+    public boolean isAlive(int pid, long startTime) {
+        if (pid <= 0 || LibC.kill(pid, 0) == -LibC.ESRCH) {
+            return false;
+        }
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (IOException | RuntimeException unreadable) {
+            // Hidden or unreadable (/proc mounted with hidepid, another user's process), or gone
+            // just now: a pid that kill(pid, 0) still finds is presumed to be the owner.
+            return LibC.kill(pid, 0) != -LibC.ESRCH;
+        }
+        try {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return false; // a zombie: dead, only not yet reaped by its parent
+            }
+            return startTime == ANY_START_TIME || Long.parseLong(f[22 - 3]) == startTime;
+        } catch (RuntimeException unparsable) {
+            return true;
+        }
+    }
+
+    @Override
     public ProcessWatch watch(int pid, int startTimeLow32) {
         if (pid <= 0) {
             return DEAD;

@@ -189,11 +189,19 @@ public interface OsBackend {
      */
     long processStartTime(int pid);
 
-    /** Whether {@code pid} is alive and still the process that had {@code startTime}. */
+    /**
+     * Whether {@code pid} is alive and still the process that had {@code startTime} ({@link #ANY_START_TIME}:
+     * whatever process has the pid). Where the process exists but cannot be inspected (another user's,
+     * under {@code hidepid}), it is presumed to be that process: a live participant is never taken for
+     * dead.
+     */
     default boolean isAlive(int pid, long startTime) {
         long now = processStartTime(pid);
-        return now >= 0 && now == startTime;
+        return now >= 0 && (startTime == ANY_START_TIME || now == startTime);
     }
+
+    /** For {@link #isAlive}: any process with the pid counts. */
+    long ANY_START_TIME = -1;
 
     /** Holds the platform's backend; created on first use. */
     final class Holder {
