@@ -957,6 +957,11 @@ def main(argv=None):
     parser.add_argument("--atomics", choices=("auto", "libatomic", "plain"), default="auto",
                         help="how shared words are accessed (see the module's docstring)")
     args = parser.parse_args(argv)
+    # As the C example: a usage error (exit 2), not a run that silently does nothing.
+    if args.count is not None and args.count < 0:
+        parser.error("--count needs a number of messages, 0 or more")
+    if args.timeout is not None and not args.timeout >= 0:
+        parser.error("--timeout needs a number of seconds, 0 or more")
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     out = sys.stdout.buffer
     printed = 0

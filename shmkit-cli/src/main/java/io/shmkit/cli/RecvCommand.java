@@ -47,8 +47,11 @@ final class RecvCommand implements Callable<Integer> {
 
     /** Messages printed per poll; each is committed as soon as it is printed, whatever the batch. */
     private static final int BATCH = 256;
-    /** A wait for messages is cut in slices this long, to notice that the channel was removed. */
-    private static final Duration WAIT_SLICE = Duration.ofSeconds(1);
+    /**
+     * A wait for messages is cut in slices this long, to notice that the channel was removed, or that
+     * nobody reads stdout any more.
+     */
+    private static final Duration WAIT_SLICE = Duration.ofMillis(200);
 
     @Spec
     private CommandSpec spec;
@@ -154,7 +157,10 @@ final class RecvCommand implements Callable<Integer> {
         received++;
     }
 
-    /** Waits for the next message, in slices, checking between them that the channel still exists. */
+    /**
+     * Waits for the next message, in slices, checking between them that the channel still exists
+     * and that stdout still has a reader.
+     */
     private void awaitMessage(ChannelConsumer in) throws IOException, TimeoutException, InterruptedException {
         long start = System.nanoTime();
         long limit = timeout == null ? Long.MAX_VALUE : Durations.saturatedNanos(timeout);
@@ -171,6 +177,10 @@ final class RecvCommand implements Callable<Integer> {
                 // Removed (`shm rm`): our mapping still works, but no sender can find this channel any more.
                 throw new NoSuchFileException(null, null, "channel \"" + name + "\" was removed while recv waited"
                         + (count == null ? "" : ", after " + received + " of " + count + " messages"));
+            }
+            if (StdoutReader.gone()) {
+                // `shm recv x | head -1` once head has its line: end now, not at the next message.
+                throw new StdoutClosed();
             }
         }
     }

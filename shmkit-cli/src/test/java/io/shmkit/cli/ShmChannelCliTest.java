@@ -4,9 +4,12 @@ import io.shmkit.SharedMemory;
 import io.shmkit.channel.Channel;
 import org.junit.jupiter.api.Test;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -249,6 +252,30 @@ class ShmChannelCliTest extends CliTestSupport {
         ShmProcess drain = run("recv", full, "--count", "1");
         assertExit(0, drain);
         assertEquals(lines.getFirst() + "\n", drain.stdout(), "what was sent before the timeout is there");
+    }
+
+    @Test
+    void recvEndsWhenTheReaderOfItsOutputGoesAway() throws Exception {
+        // `shm recv x | head -1` with one message in the channel: once head has its line and exits,
+        // recv must end too, not wait for a next message that would only then fail to print.
+        String name = uniqueName();
+        assertExit(0, run("send", name, "only"));
+        List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
+                ShmProcess.builder(List.of("recv", name)).redirectInput(new File("/dev/null"))
+                        .redirectError(ProcessBuilder.Redirect.DISCARD),
+                new ProcessBuilder("head", "-n", "1")));
+        Process recv = pipeline.getFirst();
+        Process head = pipeline.getLast();
+        try {
+            // Its one line fits in the pipe, so head exits without our reading; then the read ends.
+            assertTrue(head.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "head exits");
+            assertEquals("only\n", new String(head.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertTrue(recv.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
+                    "recv exits once nobody reads its output");
+            assertEquals(0, recv.exitValue());
+        } finally {
+            pipeline.forEach(Process::destroyForcibly);
+        }
     }
 
     @Test

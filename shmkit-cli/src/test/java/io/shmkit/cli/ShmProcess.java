@@ -35,21 +35,32 @@ final class ShmProcess implements AutoCloseable {
     private final Thread[] pumps = new Thread[2];
 
     private ShmProcess(List<String> args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), Shm.class.getName()));
-        command.addAll(args);
         this.description = "shm " + String.join(" ", args);
-        ProcessBuilder builder = new ProcessBuilder(command);
-        // Stack traces would break the checks for one-line errors.
-        builder.environment().remove("SHMKIT_DEBUG");
-        this.process = builder.start();
+        this.process = builder(args).start();
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         Reader out = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8);
         Reader err = new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8);
         pumps[0] = Thread.ofPlatform().daemon().start(() -> pump(out, true));
         pumps[1] = Thread.ofPlatform().daemon().start(() -> pump(err, false));
+    }
+
+    /**
+     * The {@code shm} command in a child JVM, as {@link #start} runs it, for tests that start it
+     * themselves (in a pipeline, say).
+     *
+     * @param args the command line after {@code shm}
+     * @return a builder of the process
+     */
+    static ProcessBuilder builder(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"),
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), Shm.class.getName()));
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command);
+        // Stack traces would break the checks for one-line errors.
+        builder.environment().remove("SHMKIT_DEBUG");
+        return builder;
     }
 
     /**

@@ -127,6 +127,8 @@ public final class Channel implements AutoCloseable {
      * @param options capacity, limits, permissions and lifetime
      * @return the channel
      * @throws FileAlreadyExistsException when a segment of that name exists
+     * @throws IllegalArgumentException when the options' max message length is more than an eighth
+     *         of the capacity less 8
      * @throws IOException for other failures
      */
     public static Channel create(String name, ChannelKind kind, ChannelOptions options) throws IOException {
@@ -180,8 +182,8 @@ public final class Channel implements AutoCloseable {
     }
 
     /**
-     * Opens an existing channel; only the options' stuck-record timeout applies (the rest was fixed
-     * by the creator).
+     * Opens an existing channel; only the options' stuck-record timeout and
+     * {@link io.shmkit.SegmentOptions#allowForeignOwner()} apply (the rest was fixed by the creator).
      *
      * @param name the segment name
      * @param options the options to open with
@@ -413,9 +415,11 @@ public final class Channel implements AutoCloseable {
      * not overwritten those messages since; otherwise it starts from the next message and
      * {@link ChannelConsumer#lostBytes()} says how much it missed.
      *
-     * @param subscriberName up to 16 bytes of UTF-8, or null for an anonymous subscriber
+     * @param subscriberName 1 to 16 bytes of UTF-8, or null for an anonymous subscriber
      * @return the subscriber; close it to leave
-     * @throws IllegalStateException when a live process uses that name, or every slot is in use
+     * @throws IllegalArgumentException when the name is empty or longer than 16 bytes
+     * @throws IllegalStateException when a live process uses that name, or every slot is in use, or
+     *         the channel is not publish-subscribe
      */
     public ChannelConsumer subscriber(String subscriberName) {
         if (kind != ChannelKind.PUBLISH_SUBSCRIBE) {

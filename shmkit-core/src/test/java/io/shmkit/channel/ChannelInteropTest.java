@@ -379,6 +379,27 @@ class ChannelInteropTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void negativeCountsAndTimeoutsAreUsageErrors(Peer peer) throws Exception {
+        // The example consumers exit alike (docs/channels.md): a negative --count or timeout is exit
+        // code 2, said before any channel is looked for, not a run that quietly does nothing.
+        String channel = names.unique("usage");
+        List<String> base = new ArrayList<>(peer == Peer.C ? cConsumer()
+                : NativePeers.pythonFromRepo("native/python/shmkit_channel.py"));
+        base.add(channel);
+        String timeout = peer == Peer.C ? "--timeout-ms" : "--timeout";
+        for (List<String> bad : List.of(List.of("--count", "-1"), List.of(timeout, "-5"))) {
+            List<String> cmd = new ArrayList<>(base);
+            cmd.addAll(bad);
+            try (ChildProcess proc = ChildProcess.start(cmd)) {
+                assertEquals(2, proc.waitFor(), "exit code for " + bad + ", stderr: " + proc.stderr());
+                assertTrue(proc.stderr().contains(bad.getFirst() + " needs a number"), proc.stderr());
+            }
+        }
+        assertFalse(SharedMemory.exists(channel));
+    }
+
     @Test
     void cAndPythonDeclareTheLayoutOfTheJavaDescriptors() throws Exception {
         Map<String, Long> java = new HashMap<>();
