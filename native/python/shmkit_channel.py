@@ -108,6 +108,8 @@ HEADER_LENGTH = 320
 MIN_CAPACITY = 4096
 MAX_CAPACITY = 1 << 30
 MAX_SLOTS = 4096
+# Largest tail an opener accepts: position arithmetic (a position plus the capacity) must not overflow.
+MAX_POSITION = 1 << 62
 
 SLOT_LENGTH = 64
 SLOT_OWNER_OFFSET = 0
@@ -498,7 +500,7 @@ class Channel:
         before it advances the tail, so a consumer may be one record ahead of the tail (exactly that
         record); a subscriber
         slot being taken still holds its previous owner's position, which gates nothing."""
-        if tail < 0 or tail & 7:
+        if tail < 0 or tail > MAX_POSITION or tail & 7:
             return self._corrupted(TAIL_OFFSET, "tail position", tail)
         clean = _s64(self._mem.load64(CLEAN_POSITION_OFFSET))
         if self.kind != KIND_MANY_TO_ONE and (clean < tail or clean > tail + self.capacity or clean & 7):
@@ -760,6 +762,9 @@ class Channel:
                 if length < RECORD_HEADER_LENGTH or length > self.capacity - index:
                     raise self._corrupted_record(position, header, "a record length outside %d..%d"
                                                  % (RECORD_HEADER_LENGTH, self.capacity - index))
+                if type_id == PADDING_TYPE and not many_to_one and length != self.capacity - index:
+                    # A single producer pads only the rest of the ring.
+                    raise self._corrupted_record(position, header, "padding that does not end at the ring's end")
                 if type_id != PADDING_TYPE:
                     if type_id < 0 or length - RECORD_HEADER_LENGTH > self.max_message_length:
                         raise self._corrupted_record(position, header, "a type id or length no producer could write")
@@ -846,6 +851,7 @@ class Channel:
         index = position & self._mask
         word = self._data + index
         length = _s32(header & 0xFFFFFFFF)
+        stuck_too_long = timed_out
         if timed_out and isinstance(self._mem, _Plain):
             timed_out = False
         if length < 0:
@@ -879,6 +885,10 @@ class Channel:
                 pad = claim
         if pad:
             self._pad(word, 0, _record_header(pad, PADDING_TYPE))
+        elif stuck_too_long:
+            # No producer, live or dead, says it claimed this space: nobody will write here.
+            raise self._corrupted_record(position, header,
+                                         "no record although the tail is past it, and no producer slot claims it")
 
     def _available(self):
         header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)

@@ -117,6 +117,8 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are l
 #define SHMKIT_MIN_CAPACITY 4096
 #define SHMKIT_MAX_CAPACITY (INT64_C(1) << 30)
 #define SHMKIT_MAX_SLOTS 4096
+/* Largest tail an opener accepts: position arithmetic (a position plus the capacity) must not overflow. */
+#define SHMKIT_MAX_POSITION (INT64_C(1) << 62)
 
 #define SHMKIT_SLOT_LENGTH 64
 #define SHMKIT_SLOT_OWNER_OFFSET 0
@@ -552,7 +554,7 @@ static inline int shmkit__check_header(shmkit_channel *ch, const struct shmkit_c
 static inline int shmkit__position_problem(shmkit_channel *ch, int64_t tail)
 {
     char what[96];
-    if (tail < 0 || (tail & 7) != 0) {
+    if (tail < 0 || tail > SHMKIT_MAX_POSITION || (tail & 7) != 0) {
         return shmkit__corrupted(ch, SHMKIT_TAIL_OFFSET, "tail position", (long long) tail);
     }
     int64_t clean = __atomic_load_n(&ch->header->clean_position, __ATOMIC_SEQ_CST);
@@ -1024,6 +1026,10 @@ static inline int shmkit__skip_unfinished(shmkit_channel *ch, int64_t position, 
         uint64_t expected = 0;
         __atomic_compare_exchange_n(word, &expected, shmkit__record_header(pad, SHMKIT_PADDING_TYPE), 0,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    } else if (timed_out) {
+        /* No producer, live or dead, says it claimed this space: nobody will write here. */
+        return shmkit__corrupted_record(ch, position, header,
+                                        "no record although the tail is past it, and no producer slot claims it");
     }
     return 0;
 }
@@ -1110,6 +1116,11 @@ static inline int shmkit_channel_poll(shmkit_channel *ch, shmkit_message_handler
             snprintf(what, sizeof what, "a record length outside %d..%lld", SHMKIT_RECORD_HEADER_LENGTH,
                      (long long) (ch->capacity - index));
             rc = shmkit__corrupted_record(ch, position, header, what);
+            break;
+        }
+        if (type == SHMKIT_PADDING_TYPE && ch->kind != SHMKIT_KIND_MANY_TO_ONE && length != ch->capacity - index) {
+            /* A single producer pads only the rest of the ring. */
+            rc = shmkit__corrupted_record(ch, position, header, "padding that does not end at the ring's end");
             break;
         }
         if (type != SHMKIT_PADDING_TYPE) {

@@ -33,6 +33,7 @@ int main(void)
     SHOW("ChannelDescriptor.MIN_CAPACITY", SHMKIT_MIN_CAPACITY);
     SHOW("ChannelDescriptor.MAX_CAPACITY", SHMKIT_MAX_CAPACITY);
     SHOW("ChannelDescriptor.MAX_SLOTS", SHMKIT_MAX_SLOTS);
+    SHOW("ChannelDescriptor.MAX_POSITION", SHMKIT_MAX_POSITION);
     SHOW("SlotDescriptor.SLOT_LENGTH", sizeof(struct shmkit_channel_slot));
     SHOW("SlotDescriptor.OWNER_OFFSET", offsetof(struct shmkit_channel_slot, owner));
     SHOW("SlotDescriptor.START_TIME_OFFSET", offsetof(struct shmkit_channel_slot, start_time));

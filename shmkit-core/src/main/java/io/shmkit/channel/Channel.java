@@ -305,7 +305,7 @@ public final class Channel implements AutoCloseable {
     }
 
     private SegmentFormatException positionProblem(long tail) {
-        if (tail < 0 || (tail & 7) != 0) {
+        if (tail < 0 || tail > ChannelDescriptor.MAX_POSITION || (tail & 7) != 0) {
             return ChannelDescriptor.corrupted(name, TAIL_OFFSET, "tail position", tail);
         }
         long clean = (long) LONG.getVolatile(header, CLEAN_POSITION_OFFSET);

@@ -288,8 +288,15 @@ public final class ChannelConsumer implements AutoCloseable {
             throw corrupted(pos, h, "a record length outside " + HEADER_LENGTH + ".." + (capacity - index));
         }
         int type = RecordDescriptor.type(h);
-        if (type != PADDING_TYPE && (type < 0 || length - HEADER_LENGTH > maxMessageLength)) {
-            throw corrupted(pos, h, "a type id or length no producer could write");
+        if (type != PADDING_TYPE) {
+            if (type < 0 || length - HEADER_LENGTH > maxMessageLength) {
+                throw corrupted(pos, h, "a type id or length no producer could write");
+            }
+        } else if (!manyToOne && length != capacity - index) {
+            // A single producer pads only the rest of the ring: skipping a shorter padding would land
+            // in the middle of the records after it.
+            throw corrupted(pos, h, "padding that does not end at the ring's end (" + (capacity - index)
+                    + " bytes on)");
         }
         return length;
     }
@@ -396,6 +403,10 @@ public final class ChannelConsumer implements AutoCloseable {
         }
         if (padLength != 0) {
             LONG.compareAndSet(data, index, 0L, RecordDescriptor.header(padLength, PADDING_TYPE));
+        } else if (timedOut) {
+            // No producer, live or dead, says it claimed this space, and none will write here: waiting
+            // on would stop this channel for good.
+            throw corrupted(pos, h, "no record although the tail is past it, and no producer slot claims it");
         }
     }
 

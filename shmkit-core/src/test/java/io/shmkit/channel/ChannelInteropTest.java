@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -373,6 +374,41 @@ class ChannelInteropTest {
                             + ", stderr: " + proc.stderr());
                     assertTrue(proc.stderr().contains(e.getValue()), "for " + e.getKey() + " expected \"" + e.getValue()
                             + "\" in: " + proc.stderr());
+                    assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void corruptedRecordsAndPositionsAreReportedNotWaitedOn(Peer peer) throws Exception {
+        // Each is a state no writer leaves: a reader that waited on it would wait for ever, one that
+        // went on would read from the middle of records. As the Java consumer does, the peers stop
+        // with a clear message (exit code 1).
+        Map<String, Long> headerAtZero = new LinkedHashMap<>();
+        headerAtZero.put("neither a record nor empty", 5L << 32);
+        headerAtZero.put("padding that does not end at the ring's end",
+                RecordDescriptor.header(16, RecordDescriptor.PADDING_TYPE));
+        headerAtZero.put("is corrupted: tail position", -1L);
+        for (Map.Entry<String, Long> e : headerAtZero.entrySet()) {
+            String name = names.unique("badrec");
+            try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, ChannelOptions.defaults().capacity(4096));
+                 ChannelProducer out = ch.producer();
+                 Segment s = SharedMemory.open(name); View v = s.map()) {
+                assertTrue(out.offer(1, new byte[24]));
+                assertTrue(out.offer(2, new byte[24]));
+                if (e.getValue() == -1L) {
+                    long tail = ChannelDescriptor.MAX_POSITION + 8;
+                    v.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.TAIL_OFFSET, tail);
+                    v.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.CLEAN_POSITION_OFFSET, tail);
+                } else {
+                    long dataOffset = v.memory().get(ValueLayout.JAVA_LONG, ChannelDescriptor.DATA_OFFSET_OFFSET);
+                    v.memory().set(ValueLayout.JAVA_LONG, dataOffset, e.getValue());
+                }
+                try (ChildProcess proc = start(peer, name, 2, null)) {
+                    assertEquals(1, proc.waitFor(), e.getKey() + ", stderr: " + proc.stderr());
+                    assertTrue(proc.stderr().contains(e.getKey()), "expected \"" + e.getKey() + "\" in: " + proc.stderr());
                     assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
                 }
             }

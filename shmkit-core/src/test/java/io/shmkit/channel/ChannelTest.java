@@ -4,6 +4,8 @@ import io.shmkit.SegmentFormatException;
 import io.shmkit.SharedMemory;
 import io.shmkit.Segment;
 import io.shmkit.View;
+import io.shmkit.internal.layout.ChannelDescriptor;
+import io.shmkit.internal.layout.RecordDescriptor;
 import io.shmkit.internal.layout.SlotDescriptor;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
@@ -599,6 +601,56 @@ class ChannelTest {
                     assertTrue(e.getMessage().contains("neither a record nor empty"), e.getMessage());
                 }
             }
+        }
+    }
+
+    @Test
+    void paddingShortOfTheRingsEndInASingleProducerChannelIsCorruption() throws Exception {
+        for (ChannelKind kind : List.of(ChannelKind.ONE_TO_ONE, ChannelKind.PUBLISH_SUBSCRIBE)) {
+            String name = names.unique("shortpad");
+            try (Channel ch = Channel.create(name, kind, SMALL);
+                 ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
+                 ChannelProducer out = ch.producer();
+                 Segment s = SharedMemory.open(name); View v = s.map()) {
+                assertTrue(out.offer(1, new byte[24]));
+                assertTrue(out.offer(2, new byte[24]));
+                // Padding of 16 bytes over the first record: skipping it would land in the middle of it.
+                long padding = RecordDescriptor.header(16, RecordDescriptor.PADDING_TYPE);
+                v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), padding);
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> in.receive(Duration.ofSeconds(5)), kind.toString());
+                assertInstanceOf(SegmentFormatException.class, e.getCause());
+                assertTrue(e.getMessage().contains("padding that does not end at the ring's end"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aManyToOneGapThatNoProducerClaimsIsCorruptionAfterTheStuckRecordTimeout() throws Exception {
+        String name = names.unique("gap");
+        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE,
+                     SMALL.stuckRecordTimeout(Duration.ofMillis(50)));
+             ChannelConsumer in = ch.consumer();
+             Segment s = SharedMemory.open(name); View v = s.map()) {
+            // The tail says 32 bytes were claimed, the header there is 0, and no producer slot names
+            // the position: nobody will ever write there.
+            v.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.TAIL_OFFSET, 32L);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> in.receive(Duration.ofSeconds(10)));
+            assertInstanceOf(SegmentFormatException.class, e.getCause());
+            assertTrue(e.getMessage().contains("no producer slot claims it"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTailBeyondTwoToTheSixtySecondIsRefused() throws Exception {
+        String name = names.unique("hugetail");
+        try (Channel ch = Channel.create(name, ChannelKind.PUBLISH_SUBSCRIBE, SMALL);
+             Segment s = SharedMemory.open(name); View v = s.map()) {
+            long tail = Long.MAX_VALUE - 4095;
+            v.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.TAIL_OFFSET, tail);
+            v.memory().set(ValueLayout.JAVA_LONG, ChannelDescriptor.CLEAN_POSITION_OFFSET, tail);
+            assertTrue(assertThrows(SegmentFormatException.class, () -> Channel.open(name)).getMessage()
+                    .contains("tail position"));
         }
     }
 

@@ -84,6 +84,12 @@ public final class ChannelDescriptor {
     /** Largest ring: 1 GiB, so that record lengths and indexes fit in an int. */
     public static final long MAX_CAPACITY = 1L << 30;
     public static final int MAX_SLOTS = 4096;
+    /**
+     * Largest tail an opener accepts: positions only grow, and the arithmetic on them (a position
+     * plus the capacity, plus a record) must not overflow. 2^62 bytes is more than a century of
+     * messages at 1 GB/s.
+     */
+    public static final long MAX_POSITION = 1L << 62;
 
     /** Where the slots start: right after the header. */
     public static long slotsOffset() {
