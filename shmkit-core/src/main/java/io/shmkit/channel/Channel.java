@@ -592,10 +592,11 @@ public final class Channel implements AutoCloseable {
 
     /**
      * The JVM reports an access to mapped pages that are gone (the segment's file was truncated
-     * under this process, or /dev/shm is full) as an {@link InternalError}: the participants turn
-     * it into this, which names the channel, as {@link View} does for its own accessors. In
-     * compiled code the JVM raises it at the next safepoint poll, which may be in the caller after
-     * a participant's method returned: a caller's hot loop can still see the InternalError itself.
+     * under this process, or /dev/shm is full) as an {@link InternalError}: the blocking, copying
+     * and joining methods turn it into this, which names the channel, as {@link View} does for its
+     * own accessors. In compiled code the JVM raises it at the next safepoint poll, which may be in
+     * the caller after a participant's method returned, so the hot methods (poll, tryClaim,
+     * commit) do not try: a translation there would cost every message and still miss.
      */
     IllegalStateException pagesGone(InternalError e) {
         return new IllegalStateException("channel \"" + name + "\": the mapped pages are gone (its segment was "

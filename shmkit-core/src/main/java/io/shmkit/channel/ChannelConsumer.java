@@ -195,27 +195,32 @@ public final class ChannelConsumer implements AutoCloseable {
      * @param handler called once per message
      * @param limit the most messages to deliver, at least 1
      * @return how many messages were delivered (0 when none was available)
+     * @throws IllegalArgumentException when {@code limit} is less than 1
      * @throws IllegalStateException when the channel's ring is found corrupted (with a
-     *         {@link SegmentFormatException} as cause), or its segment was truncated under this process
+     *         {@link SegmentFormatException} as cause)
+     * @throws InternalError when the channel's segment was truncated under this process: the JVM
+     *         reports such a fault in compiled code at its next safepoint, possibly after this method
+     *         returned, so the hot methods (this, {@code tryClaim}, {@code commit}) leave it as it is
+     *         rather than pay for a translation that could not be relied on; the blocking and copying
+     *         methods turn it into an IllegalStateException naming the channel
      */
     public int poll(MessageHandler handler, int limit) {
-        try {
-            long pos = position;
-            // SYNC POINT: acquire load of the header; pairs with the producer's release store (or CAS)
-            // that published the record, so the payload read after it is complete.
-            long h = (long) LONG.getAcquire(data, pos & mask);
-            if (RecordDescriptor.length(h) <= 0) {
-                // The empty poll stays this small so that it inlines into the caller's spin loop.
-                if (++idlePolls >= IDLE_POLLS_PER_CHECK) {
-                    idlePolls = 0;
-                    checkIdle(pos, h);
-                }
-                return 0;
-            }
-            return deliver(handler, limit, pos, h);
-        } catch (InternalError e) {
-            throw channel.pagesGone(e);
+        if (limit < 1) {
+            throw badLimit(limit);
         }
+        long pos = position;
+        // SYNC POINT: acquire load of the header; pairs with the producer's release store (or CAS)
+        // that published the record, so the payload read after it is complete.
+        long h = (long) LONG.getAcquire(data, pos & mask);
+        if (RecordDescriptor.length(h) <= 0) {
+            // The empty poll stays this small so that it inlines into the caller's spin loop.
+            if (++idlePolls >= IDLE_POLLS_PER_CHECK) {
+                idlePolls = 0;
+                checkIdle(pos, h);
+            }
+            return 0;
+        }
+        return deliver(handler, limit, pos, h);
     }
 
     /**
@@ -408,6 +413,10 @@ public final class ChannelConsumer implements AutoCloseable {
             // on would stop this channel for good.
             throw corrupted(pos, h, "no record although the tail is past it, and no producer slot claims it");
         }
+    }
+
+    private IllegalArgumentException badLimit(int limit) {
+        return new IllegalArgumentException("poll limit " + limit + " is less than 1 (channel \"" + channel.name + "\")");
     }
 
     private IllegalStateException corrupted(long pos, long h, String what) {

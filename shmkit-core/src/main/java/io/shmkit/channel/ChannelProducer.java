@@ -213,21 +213,14 @@ public final class ChannelProducer implements AutoCloseable {
      * @param length the payload length, from 0 to {@link #maxMessageLength()}
      * @return the claim (the same object each time), or null when the ring is full
      * @throws IllegalArgumentException for a negative type id or a length out of range
-     * @throws IllegalStateException when the previous claim was neither committed nor aborted, or
-     *         the channel's segment was truncated under this process
+     * @throws IllegalStateException when the previous claim was neither committed nor aborted
+     * @throws InternalError when the channel's segment was truncated under this process (see
+     *         {@link ChannelConsumer#poll}: the hot methods leave the JVM's error as it is)
      */
     public Claim tryClaim(int typeId, int length) {
         if (typeId < 0 || length < 0 || length > maxMessageLength || claim.active) {
             throw badClaim(typeId, length);
         }
-        try {
-            return claim(typeId, length);
-        } catch (InternalError e) {
-            throw channel.pagesGone(e);
-        }
-    }
-
-    private Claim claim(int typeId, int length) {
         int recordLength = HEADER_LENGTH + length;
         if (manyToOne) {
             return claimShared(typeId, recordLength);
@@ -333,12 +326,8 @@ public final class ChannelProducer implements AutoCloseable {
             throw new IllegalStateException("nothing is claimed on channel \"" + channel.name + "\"");
         }
         c.active = false;
-        try {
-            return manyToOne ? commitShared(c.recordIndex, c.recordLength, c.typeId)
-                    : commitSingle(c.recordIndex, c.recordLength, c.typeId);
-        } catch (InternalError e) {
-            throw channel.pagesGone(e);
-        }
+        return manyToOne ? commitShared(c.recordIndex, c.recordLength, c.typeId)
+                : commitSingle(c.recordIndex, c.recordLength, c.typeId);
     }
 
     /**

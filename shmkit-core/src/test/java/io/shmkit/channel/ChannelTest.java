@@ -165,6 +165,14 @@ class ChannelTest {
             assertTrue(e.getMessage().contains("outside 0.." + out.maxMessageLength()), e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> out.offer(-1, new byte[1]));
             assertThrows(IllegalArgumentException.class, () -> out.tryClaim(1, -1));
+            try (ChannelConsumer in = ch.consumer()) {
+                // A limit of 0 once delivered a message all the same; refused whether one waits or not.
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> in.poll(m -> { }, 0)).getMessage()
+                        .contains("poll limit 0 is less than 1"));
+                assertTrue(out.offer(1, new byte[8]));
+                assertThrows(IllegalArgumentException.class, () -> in.poll(m -> { }, 0));
+                assertEquals(1, in.poll(m -> { }, 1));
+            }
         }
         assertThrows(IllegalArgumentException.class, () -> ChannelOptions.defaults().capacity(5000));
         assertThrows(IllegalArgumentException.class, () -> ChannelOptions.defaults().capacity(1024));
