@@ -1,7 +1,5 @@
 package io.shmkit.channel;
 
-import java.util.concurrent.locks.LockSupport;
-
 /**
  * What a polling loop does when a poll found nothing: {@code idle.idle(consumer.poll(handler, 64))}.
  * Given the work done (0 when idle), it spins, yields, sleeps or parks, and resets as soon as work
@@ -50,7 +48,7 @@ public interface IdleStrategy {
 
     /** @return a strategy that spins 100 times, then yields */
     static IdleStrategy yielding() {
-        return new Backoff(100, 1_000_000, 0);
+        return new BackoffIdleStrategy(100, 1_000_000, 0);
     }
 
     /**
@@ -63,49 +61,6 @@ public interface IdleStrategy {
         if (maxSleepNanos < 1000) {
             throw new IllegalArgumentException("max sleep " + maxSleepNanos + " ns must be at least 1000");
         }
-        return new Backoff(100, 100, maxSleepNanos);
-    }
-
-    /** Spin, then yield, then (when {@code maxSleepNanos > 0}) sleep with exponential backoff. */
-    final class Backoff implements IdleStrategy {
-        private final int spins;
-        private final int yields;
-        private final long maxSleepNanos;
-        private int idleCount;
-        private long sleepNanos = 1000;
-
-        Backoff(int spins, int yields, long maxSleepNanos) {
-            this.spins = spins;
-            this.yields = yields;
-            this.maxSleepNanos = maxSleepNanos;
-        }
-
-        @Override
-        public void idle(int workCount) {
-            if (workCount > 0) {
-                reset();
-                return;
-            }
-            int n = idleCount++;
-            if (n < spins) {
-                Thread.onSpinWait();
-            } else if (n < spins + yields || maxSleepNanos == 0) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(sleepNanos);
-                sleepNanos = Math.min(maxSleepNanos, sleepNanos * 2);
-            }
-        }
-
-        @Override
-        public void reset() {
-            idleCount = 0;
-            sleepNanos = 1000;
-        }
-
-        @Override
-        public String toString() {
-            return maxSleepNanos == 0 ? "yielding" : "backoff(max " + maxSleepNanos + " ns)";
-        }
+        return new BackoffIdleStrategy(100, 100, maxSleepNanos);
     }
 }
