@@ -263,6 +263,12 @@ class _LibAtomic:
     def add32(self, offset, delta):
         self._add4(self._base + offset, delta & 0xFFFFFFFF, _SEQ_CST)
 
+    def reset32(self, offset):
+        """Back to 0, for a count whose only other writer died."""
+        value = self._load4(self._base + offset, _SEQ_CST)
+        if value:
+            self._add4(self._base + offset, -value & 0xFFFFFFFF, _SEQ_CST)
+
     def fence(self):
         self._fence(_SEQ_CST)
 
@@ -290,6 +296,10 @@ class _Plain:
 
     def load32(self, offset):
         return self._i[offset >> 2]
+
+    def reset32(self, offset):
+        """Back to 0, for a count whose only other writer died."""
+        self._i[offset >> 2] = 0
 
     def claim64(self, offset, expected, desired):
         """Read, write, pause, re-read: not a compare-and-swap (see the docstring for the race)."""
@@ -595,6 +605,8 @@ class Channel:
                         padded if padded is not None else bytes(SLOT_NAME_LENGTH)
                 self._slot = slot
                 self.slot_index = candidate - self.producer_slots
+                # Usable although ACTIVE or CLAIMING: its owner died holding it.
+                self._took_from_dead = owner & 0xFFFFFFFF in (ACTIVE, CLAIMING)
                 return resumed
         raise ChannelError("busy", 'could not take a %s slot of channel "%s": it kept changing hands'
                            % (role, self.name))
@@ -615,6 +627,11 @@ class Channel:
         if self.kind == KIND_PUBLISH_SUBSCRIBE:
             raise ChannelError("kind", 'channel "%s" is publish-subscribe: attach as a subscriber' % self.name)
         self._acquire_slot(self.producer_slots, 1, None, "consumer")
+        if self._took_from_dead:
+            # The only consumer died: if it was asleep waiting for data, its count in "consumers
+            # waiting" stayed, and every commit would wake nobody with a system call. Nobody else
+            # on this side can be waiting (as Channel.consumer() in Java).
+            self._mem.reset32(CONSUMERS_WAITING_OFFSET)
         self.messages = _s64(self._mem.load64(self._slot + SLOT_MESSAGES_OFFSET))
         self.position = _s64(self._mem.load64(self._slot + SLOT_POSITION_OFFSET, _ACQUIRE))
         self.lost_bytes = 0

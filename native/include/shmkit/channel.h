@@ -788,7 +788,7 @@ static inline int shmkit__name_matches(const struct shmkit_channel_slot *slot, c
  * the owner word to CLAIMING|pid, then start time and heartbeat. The caller activates it.
  */
 static inline int shmkit__acquire_slot(shmkit_channel *ch, int32_t first, int32_t count, const char *name,
-                                       const char *role, int *resumed_out)
+                                       const char *role, int *resumed_out, int *from_dead_out)
 {
     for (int attempt = 0; attempt < 1000; attempt++) {
         int32_t candidate = -1;
@@ -848,6 +848,8 @@ static inline int shmkit__acquire_slot(shmkit_channel *ch, int32_t first, int32_
             ch->slot = slot;
             ch->slot_index = candidate - ch->producer_slots;
             *resumed_out = resumed;
+            /* Usable although ACTIVE or CLAIMING: its owner died holding it. */
+            *from_dead_out = state == SHMKIT_SLOT_ACTIVE || state == SHMKIT_SLOT_CLAIMING;
             return 0;
         }
     }
@@ -890,10 +892,16 @@ static inline int shmkit_channel_attach_consumer(shmkit_channel *ch)
         return shmkit__fail(ch, SHMKIT_EKIND, "channel \"%s\" is publish-subscribe: attach as a subscriber",
                             ch->name);
     }
-    int resumed;
-    int rc = shmkit__acquire_slot(ch, ch->producer_slots, 1, NULL, "consumer", &resumed);
+    int resumed, from_dead;
+    int rc = shmkit__acquire_slot(ch, ch->producer_slots, 1, NULL, "consumer", &resumed, &from_dead);
     if (rc < 0) {
         return rc;
+    }
+    if (from_dead) {
+        /* The only consumer died: if it was asleep waiting for data, its count in "consumers
+         * waiting" stayed, and every commit would wake nobody with a system call. Nobody else on
+         * this side can be waiting (as Channel.consumer() in Java). */
+        __atomic_store_n(&ch->header->consumers_waiting, 0, __ATOMIC_SEQ_CST);
     }
     ch->messages = __atomic_load_n(&ch->slot->messages, __ATOMIC_SEQ_CST);
     ch->position = __atomic_load_n(&ch->slot->position, __ATOMIC_ACQUIRE);
@@ -924,8 +932,9 @@ static inline int shmkit_channel_attach_subscriber(shmkit_channel *ch, const cha
         return shmkit__fail(ch, SHMKIT_EINVALID, "subscriber name \"%s\" must be 1 to %d bytes of UTF-8", name,
                             SHMKIT_SLOT_NAME_LENGTH);
     }
-    int resumed;
-    int rc = shmkit__acquire_slot(ch, ch->producer_slots, ch->consumer_slots, name, "subscriber", &resumed);
+    int resumed, from_dead;
+    int rc = shmkit__acquire_slot(ch, ch->producer_slots, ch->consumer_slots, name, "subscriber", &resumed,
+                                  &from_dead);
     if (rc < 0) {
         return rc;
     }

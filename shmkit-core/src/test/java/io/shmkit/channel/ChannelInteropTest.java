@@ -324,6 +324,34 @@ class ChannelInteropTest {
 
     @ParameterizedTest
     @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aConsumerTakingOverFromOneKilledAsleepLeavesNoWaiterBehind(Peer peer) throws Exception {
+        // Left at 1, the count would make every later commit wake nobody with a system call.
+        long waiting = ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
+        try (Channel ch = Channel.create(names.unique("deadwaiter"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            try (ChildProcess sleeper = start(peer, ch.name(), 1, null)) {
+                awaitParticipant(ch, sleeper);
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+                while (ch.header.get(ValueLayout.JAVA_INT, waiting) == 0) {
+                    assertTrue(System.nanoTime() - deadline < 0, "the consumer never went to sleep");
+                    Thread.onSpinWait();
+                }
+                sleeper.kill();
+            }
+            assertEquals(1, ch.header.get(ValueLayout.JAVA_INT, waiting), "left by the killed one");
+            try (ChildProcess next = start(peer, ch.name(), 1, null)) {
+                awaitParticipant(ch, next);
+                assertTrue(out.offer(1, "after".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("1\t5\tafter", next.await(l -> true, "the message"));
+                next.waitForSuccess();
+            }
+            assertEquals(0, ch.header.get(ValueLayout.JAVA_INT, waiting));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
     void aKilledSubscriberStopsHoldingTheProducerBack(Peer peer) throws Exception {
         try (Channel ch = Channel.create(names.unique("deadsub"), ChannelKind.PUBLISH_SUBSCRIBE,
                 ChannelOptions.defaults().capacity(4096));
