@@ -222,7 +222,7 @@ final class StatCommand implements Callable<Integer> {
                         p.role(), p.slot(), p.state(), p.pid(), p.alive() ? "yes" : "no",
                         age(sample.millis() - p.heartbeatMillis()), producer ? "-" : String.valueOf(p.position()),
                         producer ? "-" : String.valueOf(p.lag()), p.messages(), r == null ? "-" : rate(r),
-                        p.subscriberName()));
+                        printable(p.subscriberName())));
             }
         }
         return b.toString();
@@ -252,6 +252,31 @@ final class StatCommand implements Callable<Integer> {
     private static boolean past(Participant p) {
         boolean left = p.state().equals("closed") || p.state().equals("dead");
         return left && (p.role().equals("producer") || p.role().equals("subscriber") && p.subscriberName().isEmpty());
+    }
+
+    /**
+     * A subscriber name as the table shows it: any name is accepted (1 to 16 bytes of UTF-8), and
+     * the slot's bytes may be anything, so control characters are escaped as in a Java string
+     * literal (a newline as {@code \n}, ESC by its code): a newline would split the table, and
+     * escape sequences would drive the terminal. {@code --json} escapes them as JSON does.
+     */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\') {
+                b.append("\\\\");
+            } else if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == '\u2028' || c == '\u2029') {
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     /** Rates to a thousandth: more digits would be noise. */

@@ -231,6 +231,20 @@ class ShmChannelCliTest extends CliTestSupport {
     }
 
     @Test
+    void statEscapesControlCharactersInSubscriberNames() throws Exception {
+        // Any 1 to 16 bytes name a subscriber: a newline split stat's table, ESC [ 2 J cleared the screen.
+        String name = uniqueName();
+        String subscriber = "a\u001b[2J\nb\\";
+        assertExit(6, run("recv", name, "--subscriber", subscriber, "--count", "1", "--timeout", "1ms"));
+        ShmProcess text = run("stat", name, "--interval", "1ms");
+        assertExit(0, text);
+        assertFalse(text.stdout().contains("\u001b"), text.diagnostics());
+        assertTrue(text.stdout().lines().anyMatch(l -> l.matches(" +subscriber +0 closed .* a\\\\u001b\\[2J\\\\nb\\\\\\\\")),
+                text.diagnostics());
+        assertEquals(subscriber, participant(statJson(name), "subscriber").get("subscriberName"));
+    }
+
+    @Test
     void timeoutsExitWith6() throws Exception {
         String name = uniqueName();
         ShmProcess recv = run("recv", name, "--timeout", "200ms");
