@@ -39,7 +39,12 @@ class ChannelRestartLoopTest {
 
     @Test
     void manyToOneConsumerKilledAndRestartedRepeatedly() throws Exception {
-        manyToOneRestarts(3, 6_000);
+        consumerRestarts(ChannelKind.MANY_TO_ONE, 3, 3, 6_000);
+    }
+
+    @Test
+    void oneToOneConsumerKilledAndRestartedRepeatedly() throws Exception {
+        consumerRestarts(ChannelKind.ONE_TO_ONE, 1, 3, 6_000);
     }
 
     @Test
@@ -52,32 +57,37 @@ class ChannelRestartLoopTest {
     @org.junit.jupiter.api.Timeout(value = 30, unit = java.util.concurrent.TimeUnit.MINUTES)
     void soakRestartLoops() throws Exception {
         for (int i = 0; i < Integer.getInteger("shmkit.soak.iterations", 10); i++) {
-            manyToOneRestarts(10, 30_000);
+            consumerRestarts(ChannelKind.MANY_TO_ONE, 3, 10, 30_000);
+            consumerRestarts(ChannelKind.ONE_TO_ONE, 1, 10, 30_000);
             subscriberRestarts(10, 30_000);
         }
     }
 
     /**
-     * Three producers stream; the consumer is killed {@code kills} times while they do, then once
-     * asleep after their last message, before a fourth producer starts.
+     * {@code streaming} producers stream; the consumer is killed {@code kills} times while they do,
+     * then once asleep after their last message, before another producer starts (one-to-one: once
+     * they left).
      */
-    private void manyToOneRestarts(int kills, long perProducer) throws Exception {
-        String name = names.unique("restartm2o");
+    private void consumerRestarts(ChannelKind kind, int streaming, int kills, long perProducer) throws Exception {
+        String name = names.unique("restartcons");
         String ledgerName = names.unique("restartledger");
-        try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE, ChannelOptions.defaults().capacity(64 * 1024));
+        try (Channel ch = Channel.create(name, kind, ChannelOptions.defaults().capacity(64 * 1024));
              Segment ls = SharedMemory.create(ledgerName, 64 * 8); View lv = ls.map()) {
             MemorySegment ledger = lv.memory();
             ledger.fill((byte) -1);
             List<ChildProcess> producers = new ArrayList<>();
             try {
-                for (int id = 0; id < 3; id++) {
-                    // Records up to 2 KiB: zeroing one takes long enough that some kills land in it.
-                    producers.add(producer(name, ChannelKind.MANY_TO_ONE, id, perProducer, 2048));
+                for (int id = 0; id < streaming; id++) {
+                    // Records up to 2 KiB: zeroing one (many-to-one) takes long enough that some kills land in it.
+                    producers.add(producer(name, kind, id, perProducer, 2048));
                 }
-                killRepeatedly(name, ledger, ledgerName, 4, perProducer, null, kills, null);
-                killAsleep(ch, ledger, name, ledgerName, 4, perProducer, null, producers);
-                producers.add(producer(name, ChannelKind.MANY_TO_ONE, 3, perProducer, 2048));
-                try (ChildProcess last = ledgerConsumer(name, ledgerName, 4, perProducer, null)) {
+                killRepeatedly(name, ledger, ledgerName, streaming + 1, perProducer, null, kills, null);
+                killAsleep(ch, ledger, name, ledgerName, streaming + 1, perProducer, null, producers);
+                for (ChildProcess p : producers) {
+                    p.waitForSuccess();
+                }
+                producers.add(producer(name, kind, streaming, perProducer, 2048));
+                try (ChildProcess last = ledgerConsumer(name, ledgerName, streaming + 1, perProducer, null)) {
                     expectOk(last);
                 }
                 for (ChildProcess p : producers) {
