@@ -56,7 +56,7 @@ final class StatCommand implements Callable<Integer> {
     /** Clears the rest of a line, or (at the end of the view) the rest of the screen, of the view before. */
     private static final String CLEAR_LINE_END = "\033[K";
     private static final String CLEAR_SCREEN_END = "\033[J";
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT)
             .withZone(ZoneId.systemDefault());
 
     @Spec
@@ -167,7 +167,7 @@ final class StatCommand implements Callable<Integer> {
             po.put("pid", p.pid());
             po.put("alive", p.alive());
             po.put("heartbeatMillis", p.heartbeatMillis());
-            po.put("heartbeatAgeMillis", Math.max(0, sample.millis() - p.heartbeatMillis()));
+            po.put("heartbeatAgeMillis", Math.max(0, since(sample.millis(), p.heartbeatMillis())));
             po.put("position", producer ? null : p.position());
             po.put("lag", producer ? null : p.lag());
             po.put("messages", p.messages());
@@ -192,7 +192,7 @@ final class StatCommand implements Callable<Integer> {
         b.append("capacity:      ").append(ByteSizes.human(s.capacity())).append(" ring, messages up to ")
                 .append(s.maxMessageLength()).append(" bytes\n");
         b.append("created:       ").append(TIME.format(Instant.ofEpochMilli(s.createdMillis()))).append(" (")
-                .append(age(sample.millis() - s.createdMillis())).append(")\n");
+                .append(age(since(sample.millis(), s.createdMillis()))).append(")\n");
         b.append("tail:          ").append(s.tail()).append(" (bytes written, record headers included)\n");
         b.append("messages:      ").append(s.messagesProduced()).append(" sent\n");
         b.append("rates:         ");
@@ -220,9 +220,9 @@ final class StatCommand implements Callable<Integer> {
                 Double r = rates == null ? null : rates.of(p);
                 b.append(String.format(Locale.ROOT, "  %-10s %4d %-8s %8d %-5s %9s %12s %10s %10d %9s  %s%n",
                         p.role(), p.slot(), p.state(), p.pid(), p.alive() ? "yes" : "no",
-                        age(sample.millis() - p.heartbeatMillis()), producer ? "-" : String.valueOf(p.position()),
+                        age(since(sample.millis(), p.heartbeatMillis())), producer ? "-" : String.valueOf(p.position()),
                         producer ? "-" : String.valueOf(p.lag()), p.messages(), r == null ? "-" : rate(r),
-                        p.subscriberName()));
+                        printable(p.subscriberName())));
             }
         }
         return b.toString();
@@ -254,6 +254,31 @@ final class StatCommand implements Callable<Integer> {
         return left && (p.role().equals("producer") || p.role().equals("subscriber") && p.subscriberName().isEmpty());
     }
 
+    /**
+     * A subscriber name as the table shows it: any name is accepted (1 to 16 bytes of UTF-8), and
+     * the slot's bytes may be anything, so control characters are escaped as in a Java string
+     * literal (a newline as {@code \n}, ESC by its code): a newline would split the table, and
+     * escape sequences would drive the terminal. {@code --json} escapes them as JSON does.
+     */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\\') {
+                b.append("\\\\");
+            } else if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == '\u2028' || c == '\u2029') {
+                b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
     /** Rates to a thousandth: more digits would be noise. */
     private static double rounded(double perSecond) {
         return Math.round(perSecond * 1000) / 1000.0;
@@ -267,8 +292,27 @@ final class StatCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.0f%%", 100.0 * part / whole);
     }
 
-    /** How long ago, in the largest unit that reads well: {@code 0.2s ago}, {@code 42s ago}, {@code 3m ago}. */
+    /**
+     * The milliseconds from {@code then} to {@code now}, saturated: times are read from the segment,
+     * where any value may stand, and a difference that overflows must not pass for a recent one.
+     */
+    static long since(long now, long then) {
+        long d = now - then;
+        if (((now ^ then) & (now ^ d)) < 0) {
+            return then < now ? Long.MAX_VALUE : Long.MIN_VALUE;
+        }
+        return d;
+    }
+
+    /**
+     * How long ago, in the largest unit that reads well: {@code 0.2s ago}, {@code 42s ago}, {@code 3m ago};
+     * {@code in future} for a time more than a second ahead (written so, or the clock was set back), which
+     * must not read as a fresh heartbeat.
+     */
     static String age(long millis) {
+        if (millis < -1000) {
+            return "in future";
+        }
         long ms = Math.max(0, millis);
         if (ms < 10_000) {
             return String.format(Locale.ROOT, "%.1fs ago", ms / 1000.0);

@@ -231,6 +231,43 @@ class ShmChannelCliTest extends CliTestSupport {
     }
 
     @Test
+    void statEscapesControlCharactersInSubscriberNames() throws Exception {
+        // Any 1 to 16 bytes name a subscriber: a newline split stat's table, ESC [ 2 J cleared the screen.
+        String name = uniqueName();
+        String subscriber = "a\u001b[2J\nb\\";
+        assertExit(6, run("recv", name, "--subscriber", subscriber, "--count", "1", "--timeout", "1ms"));
+        ShmProcess text = run("stat", name, "--interval", "1ms");
+        assertExit(0, text);
+        assertFalse(text.stdout().contains("\u001b"), text.diagnostics());
+        assertTrue(text.stdout().lines().anyMatch(l -> l.matches(" +subscriber +0 closed .* a\\\\u001b\\[2J\\\\nb\\\\\\\\")),
+                text.diagnostics());
+        assertEquals(subscriber, participant(statJson(name), "subscriber").get("subscriberName"));
+    }
+
+    @Test
+    void statShowsTimesFarFromNowAsSuch() throws Exception {
+        // Heartbeats and the creation time are read from the segment: a value far in the past or the
+        // future overflowed the age, and showed as a heartbeat 0.0s old.
+        String name = uniqueName();
+        assertExit(0, run("send", name, "--kind", "one-to-one", "x"));
+        try (io.shmkit.Segment s = SharedMemory.open(name); io.shmkit.View v = s.map()) {
+            java.lang.foreign.MemorySegment m = v.memory();
+            long producerSlot = io.shmkit.internal.layout.SlotDescriptor.slotOffset(0);
+            m.set(java.lang.foreign.ValueLayout.JAVA_LONG,
+                    producerSlot + io.shmkit.internal.layout.SlotDescriptor.HEARTBEAT_OFFSET, Long.MIN_VALUE);
+            m.set(java.lang.foreign.ValueLayout.JAVA_LONG,
+                    io.shmkit.internal.layout.ChannelDescriptor.CREATED_MILLIS_OFFSET, Long.MAX_VALUE);
+        }
+        ShmProcess text = run("stat", name, "--all", "--interval", "1ms");
+        assertExit(0, text);
+        assertTrue(text.stdout().lines().anyMatch(l -> l.matches(" +producer +0 closed +\\d+ no +\\d+d ago .*")),
+                text.diagnostics());
+        assertTrue(text.stdout().contains("created:       +292278994-"), text.diagnostics());
+        assertTrue(text.stdout().contains(" (in future)\n"), text.diagnostics());
+        assertEquals(Long.MAX_VALUE, participant(statJson(name), "producer").get("heartbeatAgeMillis"));
+    }
+
+    @Test
     void timeoutsExitWith6() throws Exception {
         String name = uniqueName();
         ShmProcess recv = run("recv", name, "--timeout", "200ms");
