@@ -147,6 +147,9 @@ final class ReaderCommand implements Callable<Integer> {
                 seen = next.version();
                 print(next.text());
                 printed++;
+            } else if (StdoutReader.gone()) {
+                // `shm reader x --follow | head -1` once head has its line: end now, not at the next message.
+                throw new StdoutReader.StdoutClosed();
             }
         }
         return ExitCodes.OK;
@@ -204,6 +207,7 @@ final class ReaderCommand implements Callable<Integer> {
         } else {
             out.println(message);
         }
+        StdoutReader.check(out);
     }
 
     private static long saturatedNanos(Duration d) {

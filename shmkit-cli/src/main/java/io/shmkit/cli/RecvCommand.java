@@ -5,6 +5,7 @@ import io.shmkit.channel.Channel;
 import io.shmkit.channel.ChannelConsumer;
 import io.shmkit.channel.ChannelKind;
 import io.shmkit.channel.MessageHandler;
+import io.shmkit.cli.StdoutReader.StdoutClosed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -149,11 +150,7 @@ final class RecvCommand implements Callable<Integer> {
 
     private void print(int type, byte[] payload) {
         out.println(json.enabled() ? Json.write(Payloads.json(type, payload)) : Payloads.line(payload));
-        out.flush();
-        // Neither writer throws: both only remember the failure.
-        if (out.checkError() || System.out.checkError()) {
-            throw new StdoutClosed();
-        }
+        StdoutReader.check(out);
         received++;
     }
 
@@ -182,15 +179,6 @@ final class RecvCommand implements Callable<Integer> {
                 // `shm recv x | head -1` once head has its line: end now, not at the next message.
                 throw new StdoutClosed();
             }
-        }
-    }
-
-    /** Thrown by the printing handler when stdout is closed, so that the message stays unconsumed. */
-    private static final class StdoutClosed extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StdoutClosed() {
-            super("stdout is closed", null, false, false);
         }
     }
 }

@@ -101,6 +101,10 @@ public final class Shm implements Callable<Integer> {
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, failed, parseResult) -> {
+            if (e instanceof StdoutReader.StdoutClosed) {
+                // Nobody reads the output any more (`shm reader x --follow | head -1`): done, as asked.
+                return ExitCodes.OK;
+            }
             report(failed.getErr(), e);
             return failed.getExitCodeExceptionMapper().getExitCode(e);
         });

@@ -107,7 +107,8 @@ final class StatCommand implements Callable<Integer> {
         Duration every = interval != null ? interval : WATCH_INTERVAL;
         boolean inPlace = !json.enabled() && Shm.interactive();
         for (int refresh = 0; count == null || refresh < count; refresh++) {
-            Thread.sleep(refresh == 0 && every.compareTo(SHORT_SAMPLE) > 0 ? SHORT_SAMPLE : every);
+            // Ends early, with exit code 0, when nobody reads the output any more (`... | head`).
+            StdoutReader.sleepUnlessGone(refresh == 0 && every.compareTo(SHORT_SAMPLE) > 0 ? SHORT_SAMPLE : every);
             Sample current = sample();
             if (!inPlace && refresh > 0 && !json.enabled()) {
                 spec.commandLine().getOut().println();
@@ -139,7 +140,7 @@ final class StatCommand implements Callable<Integer> {
         } else {
             out.print(text(current, rates, false));
         }
-        out.flush();
+        StdoutReader.check(out);
     }
 
     private Map<String, Object> json(Sample sample, Rates rates) {

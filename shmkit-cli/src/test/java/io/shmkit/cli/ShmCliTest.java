@@ -142,6 +142,21 @@ class ShmCliTest extends CliTestSupport {
     }
 
     @Test
+    void followingReaderEndsWhenTheReaderOfItsOutputGoesAway() throws Exception {
+        // `shm reader x --follow | head -1`: once head has the current message and exits, the reader
+        // ends too, although no new message comes to fail to print.
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name, "--size", "1K");
+        writer.send("hello");
+        writer.awaitLine("published \"hello\"");
+        assertEndsOnceHeadHasItsLine("hello", "reader", name, "--follow");
+        assertEndsOnceHeadHasItsLine("{\"name\":\"" + name + "\",\"message\":\"hello\"}", "reader", name,
+                "--follow", "--json");
+        writer.closeStdin();
+        assertExit(0, writer);
+    }
+
+    @Test
     void followingReaderTimesOutAndSeesTheSegmentGo() throws Exception {
         String name = uniqueName();
         assertExit(0, run("create", name, "--size", "1K"));
