@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
                 + "changes it), and between refreshes with --watch.",
             "--watch refreshes the view every --interval (1s by default) until Ctrl-C or --count refreshes: in "
                 + "place on a terminal, as successive blocks (or JSON lines) otherwise.",
-            "Looking joins nothing: stat does not change the channel."},
+            "Looking joins nothing: stat opens the channel read-only and does not change it, so permission to "
+                + "read it is enough (another user's needs --allow-foreign too)."},
         footer = {"%nExamples:",
             "  shm stat prices",
             "  shm stat prices --watch",
@@ -121,7 +122,8 @@ final class StatCommand implements Callable<Integer> {
 
     /** One look at the channel. It is opened afresh each time, so that a removed or recreated channel shows. */
     private Sample sample() throws IOException {
-        ChannelOptions options = ChannelOptions.defaults().segmentOptions(foreign.options(Access.READ_WRITE));
+        // Read-only: looking joins nothing, so a user who may only read the channel can look at it too.
+        ChannelOptions options = ChannelOptions.defaults().segmentOptions(foreign.options(Access.READ_ONLY));
         try (Channel channel = Channel.open(name, options)) {
             return new Sample(System.nanoTime(), System.currentTimeMillis(), channel.stats());
         } catch (NoSuchFileException e) {
