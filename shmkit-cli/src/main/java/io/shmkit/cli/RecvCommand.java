@@ -81,6 +81,7 @@ final class RecvCommand implements Callable<Integer> {
     private ChannelOpening opening;
 
     private PrintWriter out;
+    private CleanShutdown shutdown;
     private int received;
 
     /** Created by picocli. */
@@ -100,7 +101,10 @@ final class RecvCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         // A named subscriber asks for a publish-subscribe channel: that is the kind to create for it.
         ChannelKind kindIfNew = subscriberName != null ? ChannelKind.PUBLISH_SUBSCRIBE : ChannelOpening.DEFAULT_KIND;
-        try (Channel channel = opening.openOrCreate(name, timeout, kindIfNew); ChannelConsumer in = join(channel)) {
+        // Ctrl-C leaves the consumer closed, not asleep with its count in "consumers waiting".
+        try (CleanShutdown stopping = new CleanShutdown();
+             Channel channel = opening.openOrCreate(name, timeout, kindIfNew); ChannelConsumer in = join(channel)) {
+            shutdown = stopping;
             if (Shm.interactive()) {
                 spec.commandLine().getErr().println("recv: printing the messages of \"" + name + "\" ("
                         + channel.kind().label() + ") as they arrive; Ctrl-C ends");
@@ -136,6 +140,7 @@ final class RecvCommand implements Callable<Integer> {
         try {
             while (count == null || received < count) {
                 int limit = count == null ? BATCH : Math.min(BATCH, count - received);
+                shutdown.check();
                 if (in.poll(printer, limit) == 0) {
                     awaitMessage(in);
                 }
@@ -170,6 +175,7 @@ final class RecvCommand implements Callable<Integer> {
             if (in.awaitMessages(Duration.ofNanos(Math.min(left, WAIT_SLICE.toNanos())))) {
                 return;
             }
+            shutdown.check();
             if (!SharedMemory.exists(name)) {
                 // Removed (`shm rm`): our mapping still works, but no sender can find this channel any more.
                 throw new NoSuchFileException(null, null, "channel \"" + name + "\" was removed while recv waited"

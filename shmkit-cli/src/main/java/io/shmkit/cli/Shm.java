@@ -105,6 +105,10 @@ public final class Shm implements Callable<Integer> {
                 // Nobody reads the output any more (`shm reader x --follow | head -1`): done, as asked.
                 return ExitCodes.OK;
             }
+            if (e instanceof CleanShutdown.Requested) {
+                // The JVM is exiting with the signal's code (130, 143): this code is never seen.
+                return ExitCodes.FAILURE;
+            }
             report(failed.getErr(), e);
             return failed.getExitCodeExceptionMapper().getExitCode(e);
         });

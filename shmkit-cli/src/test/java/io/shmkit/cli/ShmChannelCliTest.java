@@ -306,6 +306,19 @@ class ShmChannelCliTest extends CliTestSupport {
     }
 
     @Test
+    void recvEndedBySigtermClosesItsConsumer() throws Exception {
+        // Killed asleep without closing, it would leave its slot active and its count in "consumers
+        // waiting", and every commit of the sender would wake nobody until the next receiver came.
+        String name = uniqueName();
+        ShmProcess recv = start("recv", name);
+        awaitLive(name, "consumer", 1);
+        recv.terminate();
+        assertExit(128 + 15, recv);
+        assertEquals("", recv.stderr(), "no message, no stack trace" + recv.diagnostics());
+        assertEquals("closed", participant(statJson(name), "consumer").get("state"));
+    }
+
+    @Test
     void recvNoticesThatItsChannelWasRemoved() throws Exception {
         String name = uniqueName();
         ShmProcess recv = start("recv", name);
