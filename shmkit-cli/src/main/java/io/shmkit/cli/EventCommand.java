@@ -35,6 +35,9 @@ import java.util.concurrent.TimeoutException;
         footer = {"%nExit codes of wait: 0 when the event was set, 6 when --timeout ran out."})
 final class EventCommand implements Callable<Integer> {
 
+    /** A wait is cut in slices this long, to notice Ctrl-C between them. */
+    private static final Duration WAIT_SLICE = Duration.ofMillis(200);
+
     @Spec
     private CommandSpec spec;
 
@@ -77,7 +80,9 @@ final class EventCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--timeout goes with wait");
         }
         SegmentOptions options = foreign.options(Access.READ_WRITE).permissions(mode).lifetime(Lifetime.PERSISTENT);
-        try (SharedEvent event = SharedEvent.openOrCreate(name, !auto, options)) {
+        // Ctrl-C during a wait leaves no waiter counted in the event.
+        try (CleanShutdown shutdown = new CleanShutdown();
+             SharedEvent event = SharedEvent.openOrCreate(name, !auto, options)) {
             if (auto && !event.wasCreated() && event.isManualReset()) {
                 spec.commandLine().getErr().println("shm event: \"" + name + "\" exists as a manual-reset event; "
                         + "--auto applies only when creating one");
@@ -86,19 +91,27 @@ final class EventCommand implements Callable<Integer> {
             switch (action) {
                 case "set" -> event.set();
                 case "reset" -> event.reset();
-                default -> await(event);
+                default -> await(event, shutdown);
             }
             report(event, (System.nanoTime() - start) / 1_000_000);
         }
         return ExitCodes.OK;
     }
 
-    private void await(SharedEvent event) throws TimeoutException, InterruptedException {
-        if (timeout == null) {
-            event.await();
-        } else if (!event.await(timeout)) {
-            throw new TimeoutException("event \"" + name + "\" was not set within " + Durations.format(timeout)
-                    + " (--timeout)");
+    /** Waits in slices, to notice Ctrl-C between them; a slice that returns true took the set. */
+    private void await(SharedEvent event, CleanShutdown shutdown) throws TimeoutException, InterruptedException {
+        long limit = timeout == null ? Long.MAX_VALUE : Durations.saturatedNanos(timeout);
+        long start = System.nanoTime();
+        while (true) {
+            long left = Math.max(0, limit - (System.nanoTime() - start));
+            if (event.await(Duration.ofNanos(Math.min(left, WAIT_SLICE.toNanos())))) {
+                return;
+            }
+            if (left <= WAIT_SLICE.toNanos()) {
+                throw new TimeoutException("event \"" + name + "\" was not set within " + Durations.format(timeout)
+                        + " (--timeout)");
+            }
+            shutdown.check();
         }
     }
 

@@ -75,6 +75,8 @@ final class ReaderCommand implements Callable<Integer> {
     @Mixin
     private JsonOption json;
 
+    private CleanShutdown shutdown;
+
     /** Created by picocli. */
     ReaderCommand() {
     }
@@ -94,7 +96,14 @@ final class ReaderCommand implements Callable<Integer> {
             throw new NoSuchFileException(null, null,
                     "no segment \"" + name + "\": start `shm writer " + name + "` first");
         }
-        return follow ? follow(current) : readOnEnter();
+        if (!follow) {
+            return readOnEnter();
+        }
+        // Ctrl-C leaves no follower counted in the segment's seqlock.
+        try (CleanShutdown stopping = new CleanShutdown()) {
+            shutdown = stopping;
+            return follow(current);
+        }
     }
 
     private int readOnEnter() throws IOException {
@@ -147,6 +156,12 @@ final class ReaderCommand implements Callable<Integer> {
                 seen = next.version();
                 print(next.text());
                 printed++;
+            } else {
+                shutdown.check();
+                if (StdoutReader.gone()) {
+                    // `shm reader x --follow | head -1` once head has its line: end now, not at the next message.
+                    throw new StdoutReader.StdoutClosed();
+                }
             }
         }
         return ExitCodes.OK;
@@ -204,6 +219,7 @@ final class ReaderCommand implements Callable<Integer> {
         } else {
             out.println(message);
         }
+        StdoutReader.check(out);
     }
 
     private static long saturatedNanos(Duration d) {

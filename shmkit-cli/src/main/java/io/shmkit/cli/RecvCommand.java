@@ -5,6 +5,7 @@ import io.shmkit.channel.Channel;
 import io.shmkit.channel.ChannelConsumer;
 import io.shmkit.channel.ChannelKind;
 import io.shmkit.channel.MessageHandler;
+import io.shmkit.cli.StdoutReader.StdoutClosed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -80,6 +81,7 @@ final class RecvCommand implements Callable<Integer> {
     private ChannelOpening opening;
 
     private PrintWriter out;
+    private CleanShutdown shutdown;
     private int received;
 
     /** Created by picocli. */
@@ -99,7 +101,10 @@ final class RecvCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         // A named subscriber asks for a publish-subscribe channel: that is the kind to create for it.
         ChannelKind kindIfNew = subscriberName != null ? ChannelKind.PUBLISH_SUBSCRIBE : ChannelOpening.DEFAULT_KIND;
-        try (Channel channel = opening.openOrCreate(name, timeout, kindIfNew); ChannelConsumer in = join(channel)) {
+        // Ctrl-C leaves the consumer closed, not asleep with its count in "consumers waiting".
+        try (CleanShutdown stopping = new CleanShutdown();
+             Channel channel = opening.openOrCreate(name, timeout, kindIfNew); ChannelConsumer in = join(channel)) {
+            shutdown = stopping;
             if (Shm.interactive()) {
                 spec.commandLine().getErr().println("recv: printing the messages of \"" + name + "\" ("
                         + channel.kind().label() + ") as they arrive; Ctrl-C ends");
@@ -135,6 +140,7 @@ final class RecvCommand implements Callable<Integer> {
         try {
             while (count == null || received < count) {
                 int limit = count == null ? BATCH : Math.min(BATCH, count - received);
+                shutdown.check();
                 if (in.poll(printer, limit) == 0) {
                     awaitMessage(in);
                 }
@@ -149,11 +155,7 @@ final class RecvCommand implements Callable<Integer> {
 
     private void print(int type, byte[] payload) {
         out.println(json.enabled() ? Json.write(Payloads.json(type, payload)) : Payloads.line(payload));
-        out.flush();
-        // Neither writer throws: both only remember the failure.
-        if (out.checkError() || System.out.checkError()) {
-            throw new StdoutClosed();
-        }
+        StdoutReader.check(out);
         received++;
     }
 
@@ -173,6 +175,7 @@ final class RecvCommand implements Callable<Integer> {
             if (in.awaitMessages(Duration.ofNanos(Math.min(left, WAIT_SLICE.toNanos())))) {
                 return;
             }
+            shutdown.check();
             if (!SharedMemory.exists(name)) {
                 // Removed (`shm rm`): our mapping still works, but no sender can find this channel any more.
                 throw new NoSuchFileException(null, null, "channel \"" + name + "\" was removed while recv waited"
@@ -182,15 +185,6 @@ final class RecvCommand implements Callable<Integer> {
                 // `shm recv x | head -1` once head has its line: end now, not at the next message.
                 throw new StdoutClosed();
             }
-        }
-    }
-
-    /** Thrown by the printing handler when stdout is closed, so that the message stays unconsumed. */
-    private static final class StdoutClosed extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StdoutClosed() {
-            super("stdout is closed", null, false, false);
         }
     }
 }

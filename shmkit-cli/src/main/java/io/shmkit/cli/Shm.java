@@ -45,9 +45,12 @@ import java.util.concurrent.Callable;
             ExitCodes.NOT_FOUND + ":no such segment",
             ExitCodes.ALREADY_EXISTS + ":a segment of that name already exists",
             ExitCodes.PERMISSION_DENIED + ":permission denied, or owned by another user (see --allow-foreign)",
-            ExitCodes.TIMED_OUT + ":timed out"},
+            ExitCodes.TIMED_OUT + ":timed out",
+            "130:ended by Ctrl-C (143: by SIGTERM), having left what it joined; no message"},
         footer = {
             "%nErrors go to stderr as one line: shm: <message>. Set SHMKIT_DEBUG=1 for stack traces.",
+            "A command that prints as it goes (recv, reader --follow, stat --watch) ends with 0 as soon as nobody "
+                + "reads its output any more (`shm recv prices | head -1`).",
             "Sizes are written like 4096, 4K, 1M, 5G (powers of 1024); durations like 500ms, 15s, 2m."})
 public final class Shm implements Callable<Integer> {
 
@@ -101,6 +104,14 @@ public final class Shm implements Callable<Integer> {
             return ExitCodes.USAGE;
         });
         cli.setExecutionExceptionHandler((e, failed, parseResult) -> {
+            if (e instanceof StdoutReader.StdoutClosed) {
+                // Nobody reads the output any more (`shm reader x --follow | head -1`): done, as asked.
+                return ExitCodes.OK;
+            }
+            if (e instanceof CleanShutdown.Requested) {
+                // The JVM is exiting with the signal's code (130, 143): this code is never seen.
+                return ExitCodes.FAILURE;
+            }
             report(failed.getErr(), e);
             return failed.getExitCodeExceptionMapper().getExitCode(e);
         });

@@ -41,7 +41,8 @@ import java.util.concurrent.Callable;
                 + "changes it), and between refreshes with --watch.",
             "--watch refreshes the view every --interval (1s by default) until Ctrl-C or --count refreshes: in "
                 + "place on a terminal, as successive blocks (or JSON lines) otherwise.",
-            "Looking joins nothing: stat does not change the channel."},
+            "Looking joins nothing: stat opens the channel read-only and does not change it, so permission to "
+                + "read it is enough (another user's needs --allow-foreign too)."},
         footer = {"%nExamples:",
             "  shm stat prices",
             "  shm stat prices --watch",
@@ -107,7 +108,8 @@ final class StatCommand implements Callable<Integer> {
         Duration every = interval != null ? interval : WATCH_INTERVAL;
         boolean inPlace = !json.enabled() && Shm.interactive();
         for (int refresh = 0; count == null || refresh < count; refresh++) {
-            Thread.sleep(refresh == 0 && every.compareTo(SHORT_SAMPLE) > 0 ? SHORT_SAMPLE : every);
+            // Ends early, with exit code 0, when nobody reads the output any more (`... | head`).
+            StdoutReader.sleepUnlessGone(refresh == 0 && every.compareTo(SHORT_SAMPLE) > 0 ? SHORT_SAMPLE : every);
             Sample current = sample();
             if (!inPlace && refresh > 0 && !json.enabled()) {
                 spec.commandLine().getOut().println();
@@ -120,7 +122,8 @@ final class StatCommand implements Callable<Integer> {
 
     /** One look at the channel. It is opened afresh each time, so that a removed or recreated channel shows. */
     private Sample sample() throws IOException {
-        ChannelOptions options = ChannelOptions.defaults().segmentOptions(foreign.options(Access.READ_WRITE));
+        // Read-only: looking joins nothing, so a user who may only read the channel can look at it too.
+        ChannelOptions options = ChannelOptions.defaults().segmentOptions(foreign.options(Access.READ_ONLY));
         try (Channel channel = Channel.open(name, options)) {
             return new Sample(System.nanoTime(), System.currentTimeMillis(), channel.stats());
         } catch (NoSuchFileException e) {
@@ -139,7 +142,7 @@ final class StatCommand implements Callable<Integer> {
         } else {
             out.print(text(current, rates, false));
         }
-        out.flush();
+        StdoutReader.check(out);
     }
 
     private Map<String, Object> json(Sample sample, Rates rates) {

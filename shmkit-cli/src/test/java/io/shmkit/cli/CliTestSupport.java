@@ -3,7 +3,9 @@ package io.shmkit.cli;
 import io.shmkit.SharedMemory;
 import org.junit.jupiter.api.AfterEach;
 
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +83,33 @@ abstract class CliTestSupport {
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /**
+     * Runs {@code shm ARGS | head -n 1} and checks that shm, which would go on printing or waiting,
+     * ends with exit code 0 and nothing on stderr once head has its line and exits, although it
+     * may have nothing new to print (it must not wait for its next write to find out).
+     *
+     * @param firstLine the line head should print
+     */
+    static void assertEndsOnceHeadHasItsLine(String firstLine, String... args) throws Exception {
+        List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
+                ShmProcess.builder(List.of(args)).redirectInput(new File("/dev/null")),
+                new ProcessBuilder("head", "-n", "1")));
+        Process shm = pipeline.getFirst();
+        Process head = pipeline.getLast();
+        try {
+            // What shm prints fits in the pipe, so head exits without our reading; then the read ends.
+            assertTrue(head.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "head exits");
+            assertEquals(firstLine + "\n", new String(head.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertTrue(shm.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
+                    "shm " + String.join(" ", args) + " exits once nobody reads its output");
+            String err = new String(shm.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, shm.exitValue(), "exit code; stderr: " + err);
+            assertEquals("", err, "nothing on stderr");
+        } finally {
+            pipeline.forEach(Process::destroyForcibly);
         }
     }
 

@@ -297,22 +297,62 @@ class ShmChannelCliTest extends CliTestSupport {
         // recv must end too, not wait for a next message that would only then fail to print.
         String name = uniqueName();
         assertExit(0, run("send", name, "only"));
-        List<Process> pipeline = ProcessBuilder.startPipeline(List.of(
-                ShmProcess.builder(List.of("recv", name)).redirectInput(new File("/dev/null"))
-                        .redirectError(ProcessBuilder.Redirect.DISCARD),
+        assertEndsOnceHeadHasItsLine("only", "recv", name);
+    }
+
+    @Test
+    void statWatchEndsWhenTheReaderOfItsOutputGoesAway() throws Exception {
+        // With nothing to print for ten minutes, stat --watch must still end as soon as head exits,
+        // in text and in JSON.
+        String name = uniqueName();
+        assertExit(0, run("send", name, "x"));
+        assertEndsOnceHeadHasItsLine("channel:       " + name + " (many-to-one)", "stat", name, "--watch",
+                "--interval", "10m");
+        List<Process> json = ProcessBuilder.startPipeline(List.of(
+                ShmProcess.builder(List.of("stat", name, "--watch", "--interval", "10m", "--json"))
+                        .redirectInput(new File("/dev/null")),
                 new ProcessBuilder("head", "-n", "1")));
-        Process recv = pipeline.getFirst();
-        Process head = pipeline.getLast();
         try {
-            // Its one line fits in the pipe, so head exits without our reading; then the read ends.
-            assertTrue(head.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "head exits");
-            assertEquals("only\n", new String(head.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-            assertTrue(recv.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
-                    "recv exits once nobody reads its output");
-            assertEquals(0, recv.exitValue());
+            assertTrue(json.getLast().waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "head exits");
+            assertEquals(name, MiniJson.object(new String(json.getLast().getInputStream().readAllBytes(),
+                    StandardCharsets.UTF_8)).get("name"));
+            assertTrue(json.getFirst().waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
+                    "stat --json exits once nobody reads its output");
+            assertEquals(0, json.getFirst().exitValue());
         } finally {
-            pipeline.forEach(Process::destroyForcibly);
+            json.forEach(Process::destroyForcibly);
         }
+        // Output to /dev/null, or to a file, is not a reader gone: --count ends it, after every refresh.
+        File file = File.createTempFile("shm-stat", ".txt");
+        try {
+            for (ProcessBuilder.Redirect to : List.of(ProcessBuilder.Redirect.DISCARD,
+                    ProcessBuilder.Redirect.to(file))) {
+                Process quiet = ShmProcess.builder(List.of("stat", name, "--watch", "--interval", "50ms", "--count",
+                        "3", "--json")).redirectInput(new File("/dev/null")).redirectOutput(to).start();
+                try {
+                    assertTrue(quiet.waitFor(ShmProcess.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "stat exits");
+                    assertEquals(0, quiet.exitValue());
+                } finally {
+                    quiet.destroyForcibly();
+                }
+            }
+            assertEquals(3, java.nio.file.Files.readAllLines(file.toPath()).size(), "three refreshes in the file");
+        } finally {
+            file.delete();
+        }
+    }
+
+    @Test
+    void recvEndedBySigtermClosesItsConsumer() throws Exception {
+        // Killed asleep without closing, it would leave its slot active and its count in "consumers
+        // waiting", and every commit of the sender would wake nobody until the next receiver came.
+        String name = uniqueName();
+        ShmProcess recv = start("recv", name);
+        awaitLive(name, "consumer", 1);
+        recv.terminate();
+        assertExit(128 + 15, recv);
+        assertEquals("", recv.stderr(), "no message, no stack trace" + recv.diagnostics());
+        assertEquals("closed", participant(statJson(name), "consumer").get("state"));
     }
 
     @Test

@@ -1,8 +1,13 @@
 package io.shmkit.cli;
 
+import io.shmkit.Access;
+import io.shmkit.Segment;
+import io.shmkit.SegmentOptions;
 import io.shmkit.SharedMemory;
+import io.shmkit.View;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -139,6 +144,43 @@ class ShmCliTest extends CliTestSupport {
         writer.closeStdin();
         assertExit(0, writer);
         assertFalse(SharedMemory.exists(name));
+    }
+
+    @Test
+    void followingReaderEndsWhenTheReaderOfItsOutputGoesAway() throws Exception {
+        // `shm reader x --follow | head -1`: once head has the current message and exits, the reader
+        // ends too, although no new message comes to fail to print.
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name, "--size", "1K");
+        writer.send("hello");
+        writer.awaitLine("published \"hello\"");
+        assertEndsOnceHeadHasItsLine("hello", "reader", name, "--follow");
+        assertEndsOnceHeadHasItsLine("{\"name\":\"" + name + "\",\"message\":\"hello\"}", "reader", name,
+                "--follow", "--json");
+        writer.closeStdin();
+        assertExit(0, writer);
+    }
+
+    @Test
+    void followingReaderEndedBySigtermLeavesNoFollowerCounted() throws Exception {
+        // The followers word of the writer's seqlock (offset 12, docs/sync.md): a follower killed asleep
+        // would stay counted, and every message published would wake nobody with a system call.
+        String name = uniqueName();
+        ShmProcess writer = start("writer", name, "--size", "1K");
+        writer.send("hello");
+        writer.awaitLine("published \"hello\"");
+        ShmProcess reader = start("reader", name, "--follow");
+        reader.awaitLine("hello");
+        try (Segment segment = SharedMemory.open(name, SegmentOptions.defaults().access(Access.READ_ONLY));
+             View view = segment.map()) {
+            awaitCondition(() -> view.memory().get(ValueLayout.JAVA_INT, 12) == 1, "the reader follows");
+            reader.terminate();
+            assertExit(128 + 15, reader);
+            assertEquals("", reader.stderr(), "no message, no stack trace" + reader.diagnostics());
+            assertEquals(0, view.memory().get(ValueLayout.JAVA_INT, 12), "no follower counted any more");
+        }
+        writer.closeStdin();
+        assertExit(0, writer);
     }
 
     @Test

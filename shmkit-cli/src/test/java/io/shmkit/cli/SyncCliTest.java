@@ -7,6 +7,7 @@ import io.shmkit.View;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,6 +16,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code shm lock}, {@code shm event}, and what {@code info} and the writer/reader pair say about them, end to end. */
 class SyncCliTest extends CliTestSupport {
+
+    /** The waiters an event counts, as `shm info` shows them; -1 while it does not exist yet. */
+    private static int waiters(String event) {
+        try {
+            return SharedMemory.info(event).map(i -> ((Number) i.state().getOrDefault("waiters", -1)).intValue())
+                    .orElse(-1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void eventWaitEndedBySigtermLeavesNoWaiterCounted() throws Exception {
+        String name = uniqueName();
+        ShmProcess wait = start("event", name, "wait");
+        awaitCondition(() -> waiters(name) == 1, "\"" + name + "\" counts its waiter");
+        wait.terminate();
+        assertExit(128 + 15, wait);
+        assertEquals("", wait.stderr(), "no message, no stack trace" + wait.diagnostics());
+        assertEquals(0, waiters(name), "the waiter that went is not counted any more");
+    }
 
     SyncCliTest() {
         super("clisync");

@@ -182,8 +182,11 @@ public final class Channel implements AutoCloseable {
     }
 
     /**
-     * Opens an existing channel; only the options' stuck-record timeout and
-     * {@link io.shmkit.SegmentOptions#allowForeignOwner()} apply (the rest was fixed by the creator).
+     * Opens an existing channel; only the options' stuck-record timeout,
+     * {@link io.shmkit.SegmentOptions#allowForeignOwner()} and access apply (the rest was fixed by the
+     * creator). With {@link Access#READ_ONLY} the channel is opened only to look at it: {@link #stats()}
+     * works, for a user who may only read the segment too, and joining it (producer, consumer,
+     * subscriber) throws {@link IllegalStateException}. Any other access opens it read-write.
      *
      * @param name the segment name
      * @param options the options to open with
@@ -191,7 +194,8 @@ public final class Channel implements AutoCloseable {
      * @throws IOException as {@link #open(String)}
      */
     public static Channel open(String name, ChannelOptions options) throws IOException {
-        Segment segment = SharedMemory.open(name, options.segmentOptions().access(Access.READ_WRITE));
+        Access access = options.segmentOptions().access() == Access.READ_ONLY ? Access.READ_ONLY : Access.READ_WRITE;
+        Segment segment = SharedMemory.open(name, options.segmentOptions().access(access));
         try {
             if (segment.size() == 0) {
                 // A view needs a byte at least: say what is wrong before map refuses.
@@ -254,7 +258,8 @@ public final class Channel implements AutoCloseable {
                 return create(name, kind, options);
             } catch (FileAlreadyExistsException exists) {
                 try {
-                    Channel ch = open(name, options);
+                    // Read-write, as created: this is for a side that joins.
+                    Channel ch = open(name, options.segmentOptions(options.segmentOptions().access(Access.READ_WRITE)));
                     if (ch.kind != kind) {
                         ch.close();
                         throw new SegmentFormatException(name, "channel \"" + name + "\" is " + ch.kind.label()
@@ -355,6 +360,7 @@ public final class Channel implements AutoCloseable {
      *         or every many-to-one slot is in use
      */
     public ChannelProducer producer() {
+        requireWritable("producer");
         try {
             SlotClaim claim = acquireSlot(0, producerSlots, null, "producer");
             if (claim.fromDead() && kind != ChannelKind.MANY_TO_ONE) {
@@ -363,6 +369,14 @@ public final class Channel implements AutoCloseable {
             return new ChannelProducer(this, claim.index());
         } catch (InternalError e) {
             throw pagesGone(e);
+        }
+    }
+
+    /** A channel opened read-only can be looked at, not joined: its slots cannot be written. */
+    private void requireWritable(String role) {
+        if (header.isReadOnly()) {
+            throw new IllegalStateException("channel \"" + name + "\" was opened read-only (Access.READ_ONLY): it "
+                    + "can be looked at (stats), not joined as a " + role);
         }
     }
 
@@ -388,6 +402,7 @@ public final class Channel implements AutoCloseable {
         if (kind == ChannelKind.PUBLISH_SUBSCRIBE) {
             throw new IllegalStateException("channel \"" + name + "\" is publish-subscribe: use subscriber()");
         }
+        requireWritable("consumer");
         try {
             SlotClaim claim = acquireSlot(producerSlots, 1, null, "consumer");
             if (claim.fromDead()) {
@@ -433,6 +448,7 @@ public final class Channel implements AutoCloseable {
                         + NAME_LENGTH + " bytes of UTF-8");
             }
         }
+        requireWritable("subscriber");
         try {
             SlotClaim claim = acquireSlot(producerSlots, consumerSlots, nameBytes, "subscriber");
             return new ChannelConsumer(this, claim.index(), true, claim.resumed());

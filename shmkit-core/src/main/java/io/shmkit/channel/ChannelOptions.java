@@ -103,7 +103,8 @@ public final class ChannelOptions {
     /**
      * Permissions and lifetime of the channel's segment.
      *
-     * @param options segment options (access is always read-write)
+     * @param options segment options (access is read-write, except that {@link Channel#open(String,
+     *        ChannelOptions)} opens read-only with {@link io.shmkit.Access#READ_ONLY}, to look at a channel)
      * @return changed options
      */
     public ChannelOptions segmentOptions(SegmentOptions options) {

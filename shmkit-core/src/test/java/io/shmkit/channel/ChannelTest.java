@@ -1,5 +1,6 @@
 package io.shmkit.channel;
 
+import io.shmkit.Access;
 import io.shmkit.SegmentFormatException;
 import io.shmkit.SharedMemory;
 import io.shmkit.Segment;
@@ -46,6 +47,37 @@ class ChannelTest {
     }
 
     private static final ChannelOptions SMALL = ChannelOptions.defaults().capacity(4096);
+
+    @Test
+    void aChannelOpenedReadOnlyShowsItsStatsAndCannotBeJoined() throws IOException {
+        String name = names.unique("ro");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, SMALL); ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, new byte[] {1, 2, 3}));
+            ChannelOptions readOnly = SMALL.segmentOptions(SMALL.segmentOptions().access(Access.READ_ONLY));
+            try (Channel look = Channel.open(name, readOnly)) {
+                ChannelStats stats = look.stats();
+                assertEquals(ChannelKind.ONE_TO_ONE, stats.kind());
+                assertEquals(1, stats.messagesProduced());
+                assertEquals(1, stats.participants().size(), "the producer, and nothing of the read-only handle");
+                assertEquals("producer", stats.participants().getFirst().role());
+                IllegalStateException e = assertThrows(IllegalStateException.class, look::consumer);
+                assertTrue(e.getMessage().contains("opened read-only"), e.getMessage());
+                assertThrows(IllegalStateException.class, look::producer);
+            }
+            // The read-only look took nothing: the one consumer slot is free to join.
+            List<byte[]> got = new ArrayList<>();
+            try (ChannelConsumer in = ch.consumer()) {
+                assertEquals(1, in.poll(m -> got.add(m.bytes()), 10));
+            }
+            assertArrayEquals(new byte[] {1, 2, 3}, got.getFirst());
+        }
+        String pubSub = names.unique("ro-pubsub");
+        try (Channel ch = Channel.create(pubSub, ChannelKind.PUBLISH_SUBSCRIBE, SMALL);
+             Channel look = Channel.open(pubSub, SMALL.segmentOptions(SMALL.segmentOptions().access(Access.READ_ONLY)))) {
+            assertThrows(IllegalStateException.class, () -> look.subscriber("s"));
+            assertEquals(0, look.stats().participants().size());
+        }
+    }
 
     @Test
     void oneToOneDeliversInOrderAcrossManyWraps() throws IOException {
