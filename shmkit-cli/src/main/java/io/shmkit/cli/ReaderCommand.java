@@ -126,7 +126,7 @@ final class ReaderCommand implements Callable<Integer> {
 
     private int follow(MessageSlot.Message current) throws IOException, TimeoutException {
         long start = System.nanoTime();
-        long limit = timeout == null ? Long.MAX_VALUE : saturatedNanos(timeout);
+        long limit = timeout == null ? Long.MAX_VALUE : Durations.saturatedNanos(timeout);
         int printed = 0;
         long seen = current.version();
         if (!current.text().isEmpty()) {
@@ -220,13 +220,5 @@ final class ReaderCommand implements Callable<Integer> {
             out.println(message);
         }
         StdoutReader.check(out);
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException tooLong) {
-            return Long.MAX_VALUE;
-        }
     }
 }
