@@ -613,51 +613,56 @@ final class LinuxBackend implements OsBackend {
 
     @Override
     public boolean mayBeAlive(int pid, int startTimeLow32) {
-        long start = startTimeOfExisting(pid);
-        // A different start time means the pid now belongs to another process.
-        return start == UNKNOWN || start != GONE && (int) start == startTimeLow32;
+        if (pid <= 0) {
+            return false;
+        }
+        // kill(pid, 0) is the cheap first answer: ESRCH means no process has the pid at all.
+        // EPERM (another user's process) still means it exists.
+        if (LibC.kill(pid, 0) == -LibC.ESRCH) {
+            return false;
+        }
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (NoSuchFileException gone) {
+            return false;
+        } catch (IOException | RuntimeException unreadable) {
+            return true; // e.g. /proc mounted with hidepid: do not take a live owner for dead
+        }
+        try {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return false; // a zombie: dead, only not yet reaped by its parent
+            }
+            long start = Long.parseLong(f[22 - 3]);
+            // A different start time means the pid now belongs to another process.
+            return (int) start == startTimeLow32;
+        } catch (RuntimeException unparsable) {
+            return true;
+        }
     }
 
     @Override
     public boolean isAlive(int pid, long startTime) {
-        long start = startTimeOfExisting(pid);
-        return start == UNKNOWN || start != GONE && (startTime == ANY_START_TIME || start == startTime);
-    }
-
-    /** {@link #startTimeOfExisting}: no such process (or a zombie, dead but not yet reaped). */
-    private static final long GONE = -1;
-    /** {@link #startTimeOfExisting}: the process exists but cannot be inspected. */
-    private static final long UNKNOWN = -2;
-
-    /**
-     * The start time (field 22 of /proc/PID/stat, clock ticks since boot) of process {@code pid};
-     * {@link #GONE} when there is none, {@link #UNKNOWN} when it exists but its entry cannot be read
-     * or parsed: /proc mounted with hidepid hides other users' entries altogether, and a live owner
-     * must not be taken for dead.
-     */
-    private static long startTimeOfExisting(int pid) {
-        // kill(pid, 0) is the cheap first answer: ESRCH means no process has the pid at all. EPERM
-        // (another user's process) still means it exists.
         if (pid <= 0 || LibC.kill(pid, 0) == -LibC.ESRCH) {
-            return GONE;
+            return false;
         }
         String stat;
         try {
             stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         } catch (IOException | RuntimeException unreadable) {
-            // Hidden (hidepid makes it look missing too), or gone just now: kill(pid, 0) tells which.
-            return LibC.kill(pid, 0) == -LibC.ESRCH ? GONE : UNKNOWN;
+            // Hidden or unreadable (/proc mounted with hidepid, another user's process), or gone
+            // just now: a pid that kill(pid, 0) still finds is presumed to be the owner.
+            return LibC.kill(pid, 0) != -LibC.ESRCH;
         }
         try {
-            // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // f[0] is field 3 (state); starttime is field 22.
             if (f[0].equals("Z") || f[0].equals("X")) {
-                return GONE;
+                return false; // a zombie: dead, only not yet reaped by its parent
             }
-            return Long.parseLong(f[22 - 3]);
+            return startTime == ANY_START_TIME || Long.parseLong(f[22 - 3]) == startTime;
         } catch (RuntimeException unparsable) {
-            return UNKNOWN;
+            return true;
         }
     }
 
@@ -748,7 +753,20 @@ final class LinuxBackend implements OsBackend {
 
     @Override
     public long processStartTime(int pid) {
-        long start = startTimeOfExisting(pid);
-        return start >= 0 ? start : -1;
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // f[0] is field 3 (state); starttime is field 22.
+            if (f[0].equals("Z") || f[0].equals("X")) {
+                return -1; // a zombie has released everything it held
+            }
+            return Long.parseLong(f[22 - 3]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 }
