@@ -119,7 +119,10 @@ public final class ChildProcess implements AutoCloseable {
                 }
                 if (line.equals(EOF)) {
                     lines.add(EOF);
-                    throw new AssertionError("process ended before " + what + ": " + description + diagnostics());
+                    // Its exit code and all of its stderr (the pump may still be reading it) explain why.
+                    int code = waitFor();
+                    throw new AssertionError("process ended (exit code " + code + ") before " + what + ": "
+                            + description + diagnostics());
                 }
                 seenCount++;
                 seen.addLast(line.length() > 200 ? line.substring(0, 200) + "..." : line);

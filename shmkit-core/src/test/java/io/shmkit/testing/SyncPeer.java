@@ -48,6 +48,15 @@ public final class SyncPeer {
     }
 
     public static void main(String[] args) throws Exception {
+        // An exception in a worker thread would otherwise end just that thread, and the process would
+        // still exit 0: the test would see only a short count and not why. Fail the whole process instead.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            System.err.println("uncaught in " + thread + ":");
+            e.printStackTrace();
+            System.err.flush();
+            System.out.flush();
+            Runtime.getRuntime().halt(70);
+        });
         long pid = ProcessHandle.current().pid();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         switch (args[0]) {
