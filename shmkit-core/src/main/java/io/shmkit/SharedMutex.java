@@ -285,7 +285,7 @@ public final class SharedMutex implements AutoCloseable {
         // SYNC POINT: acquire. The CAS is a volatile read-modify-write: the previous owner's
         // writes, published by the release in unlock(), are visible after it succeeds.
         if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, 0L, tag)) {
-            LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
+            LONG.setOpaque(m, OWNER_THREAD_OFFSET, currentThreadWord());
             return guard;
         }
         try {
@@ -310,7 +310,7 @@ public final class SharedMutex implements AutoCloseable {
         MemorySegment m = mem;
         // SYNC POINT: acquire, as in lock().
         if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, 0L, tag)) {
-            LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
+            LONG.setOpaque(m, OWNER_THREAD_OFFSET, currentThreadWord());
             return guard;
         }
         acquireSlow(-1, true);
@@ -328,7 +328,7 @@ public final class SharedMutex implements AutoCloseable {
         MemorySegment m = mem;
         // SYNC POINT: acquire, as in lock().
         if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, 0L, tag)) {
-            LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
+            LONG.setOpaque(m, OWNER_THREAD_OFFSET, currentThreadWord());
             return true;
         }
         return tryLockSlow();
@@ -375,7 +375,7 @@ public final class SharedMutex implements AutoCloseable {
         MemorySegment m = mem;
         long word = (long) LONG.getOpaque(m, LOCK_WORD_OFFSET);
         if ((word & ~WAITERS) != tag
-                || (long) LONG.getOpaque(m, OWNER_THREAD_OFFSET) != Thread.currentThread().threadId()) {
+                || (long) LONG.getOpaque(m, OWNER_THREAD_OFFSET) != currentThreadWord()) {
             throw notHeld(word);
         }
         LONG.setOpaque(m, OWNER_THREAD_OFFSET, 0L);
@@ -399,9 +399,9 @@ public final class SharedMutex implements AutoCloseable {
         }
         int pid = MutexDescriptor.ownerPid(word);
         if ((word & ~WAITERS) == tag) {
+            long holder = MutexDescriptor.ownerThreadId((long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET));
             return new IllegalMonitorStateException("unlock of " + this + ": it is held by another thread of this"
-                    + " process (thread id " + (long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET) + "), not by "
-                    + Thread.currentThread());
+                    + " process (thread id " + holder + "), not by " + Thread.currentThread());
         }
         return new IllegalMonitorStateException("unlock of " + this + ": it is held by process " + pid
                 + ", not by this one");
@@ -452,7 +452,7 @@ public final class SharedMutex implements AutoCloseable {
                     long mine = waiter.rounds() > 0 && !waiter.isVirtual() ? me | WAITERS : me;
                     // SYNC POINT: acquire, as in lock().
                     if ((boolean) LONG.compareAndSet(m, LOCK_WORD_OFFSET, 0L, mine)) {
-                        LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
+                        LONG.setOpaque(m, OWNER_THREAD_OFFSET, currentThreadWord());
                         return true;
                     }
                     continue;
@@ -520,15 +520,26 @@ public final class SharedMutex implements AutoCloseable {
     /** Just took the lock from a dead owner: record who holds it now, who died, and that the data may be torn. */
     private void takeOver(long deadOwner) {
         MemorySegment m = mem;
-        LONG.setOpaque(m, OWNER_THREAD_OFFSET, Thread.currentThread().threadId());
+        LONG.setOpaque(m, OWNER_THREAD_OFFSET, currentThreadWord());
         INT.setOpaque(m, STATE_OFFSET, INCONSISTENT);
         INT.setOpaque(m, DEAD_OWNER_PID_OFFSET, MutexDescriptor.ownerPid(deadOwner));
         long count = (long) LONG.getOpaque(m, ABANDON_COUNT_OFFSET);
         LONG.setOpaque(m, ABANDON_COUNT_OFFSET, count + 1);
     }
 
+    /**
+     * The owner-thread word of the current thread: this process's pid beside the thread's id. Java
+     * numbers threads per process, so the same id is the same thread only together with the pid;
+     * with the id alone, a thread could take a lock held by a thread of another process (with the
+     * same id) for its own, for instance between reading a lock word of its own process and reading
+     * the owner thread written by the next holder.
+     */
+    private long currentThreadWord() {
+        return MutexDescriptor.ownerThreadWord(MutexDescriptor.ownerPid(tag), Thread.currentThread().threadId());
+    }
+
     private void checkNotReentrant() {
-        if ((long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET) == Thread.currentThread().threadId()) {
+        if ((long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET) == currentThreadWord()) {
             throw new IllegalMonitorStateException(this + " is already held by the current thread;"
                     + " SharedMutex is not reentrant");
         }
@@ -584,7 +595,7 @@ public final class SharedMutex implements AutoCloseable {
     public boolean isHeldByCurrentThread() {
         long w = (long) LONG.getOpaque(mem, LOCK_WORD_OFFSET);
         return (w & ~WAITERS) == tag
-                && (long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET) == Thread.currentThread().threadId();
+                && (long) LONG.getOpaque(mem, OWNER_THREAD_OFFSET) == currentThreadWord();
     }
 
     /** @return whether some thread of some process holds the lock (a snapshot) */

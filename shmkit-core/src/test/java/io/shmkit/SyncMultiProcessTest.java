@@ -1,6 +1,7 @@
 package io.shmkit;
 
 import io.shmkit.internal.layout.EventDescriptor;
+import io.shmkit.internal.layout.MutexDescriptor;
 import io.shmkit.testing.Checksummed;
 import io.shmkit.testing.ChildProcess;
 import io.shmkit.testing.SyncPeer;
@@ -20,6 +21,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The synchronization primitives between real processes: child JVMs, each killed at will. */
@@ -74,6 +76,66 @@ class SyncMultiProcessTest {
             }
             assertEquals((long) processes * threads * increments, v.memory().get(ValueLayout.JAVA_LONG, 64));
             assertFalse(SharedMutex.attach(v, 0).isLocked());
+        }
+    }
+
+    /**
+     * Java numbers threads per process, so a thread of another process can have the current
+     * thread's id. A check "do I hold it?" reads the lock word and then the owner thread; between
+     * the two reads the lock can pass from a thread of this process to that other thread. The
+     * test sets the lock word to this process's tag by hand, as the first read saw it, while a
+     * child's thread with the same id really holds the lock: the current thread must not take
+     * the lock for its own (the owner-thread word names the process as well).
+     */
+    @Test
+    void aThreadOfAnotherProcessWithTheSameIdIsNotTheCurrentThread() throws Exception {
+        String name = names.unique("sameid");
+        try (Segment seg = SharedMemory.create(name, 4096); View v = seg.map()) {
+            SharedMutex m = SharedMutex.initialize(v, 0);
+            m.lock().close();
+            long ourTag;
+            try (SharedMutex.Guard g = m.lock()) {
+                ourTag = v.memory().get(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET);
+            }
+            long id = Thread.ofPlatform().unstarted(() -> { }).threadId() + 1000;
+            ChildProcess holder = peer("hold-as-thread", name, Long.toString(id));
+            String[] locked = holder.awaitPrefix("LOCKED ").split(" ");
+            assertEquals(holder.pid(), Long.parseLong(locked[0]));
+            assertEquals(id, Long.parseLong(locked[1]));
+            long childWord = v.memory().get(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET);
+            long ownerThread = v.memory().get(ValueLayout.JAVA_LONG, MutexDescriptor.OWNER_THREAD_OFFSET);
+            assertEquals(MutexDescriptor.ownerThreadWord((int) holder.pid(), id), ownerThread);
+
+            boolean[] heldByMe = new boolean[1];
+            Throwable[] unlockFailure = new Throwable[1];
+            Runnable check = () -> {
+                heldByMe[0] = m.isHeldByCurrentThread();
+                try {
+                    m.unlock();
+                } catch (Throwable t) {
+                    unlockFailure[0] = t;
+                }
+            };
+            Thread sameId = Thread.ofPlatform().unstarted(check);
+            while (sameId.threadId() < id) {
+                sameId = Thread.ofPlatform().unstarted(check);
+            }
+            assertEquals(id, sameId.threadId(), "a thread of this process with the child's thread id");
+            v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET, ourTag);
+            try {
+                sameId.start();
+                assertTrue(sameId.join(ChildProcess.TIMEOUT), "the checking thread ended");
+            } finally {
+                v.memory().set(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET, childWord);
+            }
+            assertFalse(heldByMe[0], "isHeldByCurrentThread() of a thread with the holder's id in another process");
+            assertInstanceOf(IllegalMonitorStateException.class, unlockFailure[0], "its unlock() is refused");
+            assertEquals(childWord, v.memory().get(ValueLayout.JAVA_LONG, MutexDescriptor.LOCK_WORD_OFFSET));
+
+            holder.send("unlock");
+            holder.awaitPrefix("UNLOCKED");
+            holder.waitForSuccess();
+            assertFalse(m.isLocked());
         }
     }
 

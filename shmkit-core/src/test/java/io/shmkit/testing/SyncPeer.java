@@ -10,7 +10,9 @@ import io.shmkit.SharedMutex;
 import io.shmkit.View;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +34,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *                                   unless told the owner died (then repair); A++, dawdle, B++;
  *                                   prints OWNER_DIED, VIOLATION, PROGRESS n
  * hold MUTEX                        lock the named mutex, print LOCKED, unlock at an "unlock" line
+ * hold-as-thread SEGMENT ID         lock the mutex at offset 0 of SEGMENT in a thread whose
+ *                                   Thread.threadId() is ID; print "LOCKED pid id"; unlock at an
+ *                                   "unlock" line, print UNLOCKED
  * acquire MUTEX                     print WAITING, lock, print "ACQUIRED ownerDied=B", repair, unlock
  * await EVENT TIMEOUT_MS            print WAITING, wait on the named event: SET or TIMEOUT, with ms
  * await-interruptibly EVENT         a thread waits; an "interrupt" line interrupts it: INTERRUPTED
@@ -62,6 +67,7 @@ public final class SyncPeer {
         switch (args[0]) {
             case "count" -> count(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "hammer" -> hammer(args[1], pid);
+            case "hold-as-thread" -> holdAsThread(args[1], Long.parseLong(args[2]), pid, in);
             case "hold" -> {
                 try (SharedMutex m = SharedMutex.open(args[1])) {
                     m.lock();
@@ -139,6 +145,34 @@ public final class SyncPeer {
                 t.join();
             }
             System.out.println("DONE");
+        }
+    }
+
+    private static void holdAsThread(String segment, long id, long pid, BufferedReader in) throws Exception {
+        try (Segment seg = SharedMemory.open(segment); View v = seg.map()) {
+            SharedMutex m = SharedMutex.attach(v, 0);
+            Runnable job = () -> {
+                try (SharedMutex.Guard g = m.lock()) {
+                    System.out.println("LOCKED " + pid + " " + Thread.currentThread().threadId());
+                    String line;
+                    while ((line = in.readLine()) != null && !line.equals("unlock")) {
+                        // orders other than unlock: none yet
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                System.out.println("UNLOCKED");
+            };
+            // Thread ids are handed out in order of creation: create (without starting) until the next one is ID.
+            Thread holder = Thread.ofPlatform().unstarted(job);
+            while (holder.threadId() < id) {
+                holder = Thread.ofPlatform().unstarted(job);
+            }
+            if (holder.threadId() != id) {
+                throw new IllegalStateException("thread id " + id + " is already taken in this process");
+            }
+            holder.start();
+            holder.join();
         }
     }
 

@@ -41,9 +41,12 @@ import java.lang.foreign.ValueLayout;
  *   <li><b>state</b>: {@link #CONSISTENT} (0), or {@link #INCONSISTENT} (1): an owner died
  *   holding the lock, the protected data may be half-updated, and nobody has marked it
  *   consistent since. Written only by the holder.</li>
- *   <li><b>owner thread id</b>: the holder's Java {@code Thread.threadId()} (a C program writes
- *   its thread id or any non-zero number). Ownership is by thread within the owning process;
- *   other processes use it only for display. 0 when free.</li>
+ *   <li><b>owner thread id</b>: who in the owning process holds it: a Java holder writes its pid
+ *   in the high 32 bits and the low 32 bits of its {@code Thread.threadId()} in the low ones
+ *   ({@link #ownerThreadWord}); a C program writes its thread id, or any non-zero number that no
+ *   thread of another process writes. Java numbers threads per process, so the id alone would
+ *   not tell a thread of this process from one of another. Ownership is by thread within the
+ *   owning process; other processes use it only for display. 0 when free.</li>
  *   <li><b>abandon count</b>: how many times the lock was taken over from a dead owner.</li>
  *   <li><b>dead pid</b> (u32): the pid of the last owner that died holding the lock, 0 if none
  *   ever did; written by the waiter that takes over, for messages.</li>
@@ -107,6 +110,19 @@ public final class MutexDescriptor {
     /** The owner pid recorded in a lock word (0 when free). */
     public static int ownerPid(long word) {
         return (int) (word & PID_MASK);
+    }
+
+    /**
+     * The owner-thread word a Java holder writes: its pid in the high half, the low 32 bits of its
+     * {@code Thread.threadId()} in the low half. Never 0 (a pid is at least 1).
+     */
+    public static long ownerThreadWord(int pid, long threadId) {
+        return ((long) pid << 32) | (threadId & 0xFFFF_FFFFL);
+    }
+
+    /** The thread id part of an owner-thread word a Java holder wrote (for messages). */
+    public static long ownerThreadId(long ownerThreadWord) {
+        return ownerThreadWord & 0xFFFF_FFFFL;
     }
 
     /** The low 32 bits of the owner's start time recorded in a lock word. */
