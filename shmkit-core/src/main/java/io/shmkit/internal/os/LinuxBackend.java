@@ -621,25 +621,15 @@ final class LinuxBackend implements OsBackend {
         if (LibC.kill(pid, 0) == -LibC.ESRCH) {
             return false;
         }
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        } catch (NoSuchFileException gone) {
+        long start = statStartTime(pid);
+        if (start == STAT_MISSING || start == STAT_ZOMBIE) {
             return false;
-        } catch (IOException | RuntimeException unreadable) {
+        }
+        if (start == STAT_UNREADABLE || start == STAT_UNPARSABLE) {
             return true; // e.g. /proc mounted with hidepid: do not take a live owner for dead
         }
-        try {
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (f[0].equals("Z") || f[0].equals("X")) {
-                return false; // a zombie: dead, only not yet reaped by its parent
-            }
-            long start = Long.parseLong(f[22 - 3]);
-            // A different start time means the pid now belongs to another process.
-            return (int) start == startTimeLow32;
-        } catch (RuntimeException unparsable) {
-            return true;
-        }
+        // A different start time means the pid now belongs to another process.
+        return (int) start == startTimeLow32;
     }
 
     @Override
@@ -647,22 +637,52 @@ final class LinuxBackend implements OsBackend {
         if (pid <= 0 || LibC.kill(pid, 0) == -LibC.ESRCH) {
             return false;
         }
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        } catch (IOException | RuntimeException unreadable) {
+        long start = statStartTime(pid);
+        if (start == STAT_MISSING || start == STAT_UNREADABLE) {
             // Hidden or unreadable (/proc mounted with hidepid, another user's process), or gone
             // just now: a pid that kill(pid, 0) still finds is presumed to be the owner.
             return LibC.kill(pid, 0) != -LibC.ESRCH;
         }
+        if (start == STAT_ZOMBIE) {
+            return false; // a zombie: dead, only not yet reaped by its parent
+        }
+        return start == STAT_UNPARSABLE || startTime == ANY_START_TIME || start == startTime;
+    }
+
+    /** {@link #statStartTime}: /proc/PID/stat does not exist (no such process, or hidden from us). */
+    private static final long STAT_MISSING = -1;
+    /** {@link #statStartTime}: /proc/PID/stat exists but could not be read. */
+    private static final long STAT_UNREADABLE = -2;
+    /** {@link #statStartTime}: the process is a zombie (dead, not yet reaped) or dying. */
+    private static final long STAT_ZOMBIE = -3;
+    /** {@link #statStartTime}: /proc/PID/stat was read but is not in the expected format. */
+    private static final long STAT_UNPARSABLE = -4;
+
+    /**
+     * The start time of process {@code pid} (field 22 of {@code /proc/PID/stat}, clock ticks
+     * since boot, never negative), or one of the negative {@code STAT_*} answers. The one parser
+     * of that file: callers differ only in what each answer means to them.
+     */
+    private static long statStartTime(int pid) {
+        String stat;
         try {
+            stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        } catch (NoSuchFileException gone) {
+            return STAT_MISSING;
+        } catch (IOException | RuntimeException unreadable) {
+            return STAT_UNREADABLE;
+        }
+        try {
+            // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
+            // f[0] is field 3 (state); starttime is field 22.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             if (f[0].equals("Z") || f[0].equals("X")) {
-                return false; // a zombie: dead, only not yet reaped by its parent
+                return STAT_ZOMBIE;
             }
-            return startTime == ANY_START_TIME || Long.parseLong(f[22 - 3]) == startTime;
+            long start = Long.parseLong(f[22 - 3]);
+            return start >= 0 ? start : STAT_UNPARSABLE;
         } catch (RuntimeException unparsable) {
-            return true;
+            return STAT_UNPARSABLE;
         }
     }
 
@@ -756,17 +776,8 @@ final class LinuxBackend implements OsBackend {
         if (pid <= 0) {
             return -1;
         }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // f[0] is field 3 (state); starttime is field 22.
-            if (f[0].equals("Z") || f[0].equals("X")) {
-                return -1; // a zombie has released everything it held
-            }
-            return Long.parseLong(f[22 - 3]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        long start = statStartTime(pid);
+        // A zombie has released everything it held: no start time either.
+        return start >= 0 ? start : -1;
     }
 }
