@@ -12,8 +12,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -118,27 +116,13 @@ class ChannelLivenessTest {
      */
     @Test
     void aLiveConsumerThatAnotherUserCannotInspectIsNotTakenForDead() throws Exception {
-        assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root")
-                && Files.isExecutable(Path.of("/usr/bin/unshare")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
-                "needs root, unshare and setpriv to run a peer as nobody under hidepid");
+        assumeTrue(ChildProcess.mayRunAsNobodyUnderHidepid(), "needs root, unshare and setpriv to run a peer as nobody under hidepid");
         String name = names.unique("hidden");
         ChannelOptions shared = OPTIONS.segmentOptions(SegmentOptions.defaults().permissions(0666));
         try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, shared);
              ChannelConsumer in = ch.consumer()) {
-            List<String> java = ChildProcess.javaCommand();
-            List<String> classes = new ArrayList<>();
-            for (String entry : java.getLast().split(":")) {
-                if (entry.endsWith("classes")) {
-                    classes.add(entry); // the jars under /root are not readable by nobody; none is needed
-                }
-            }
-            List<String> command = new ArrayList<>(List.of("/usr/bin/unshare", "-m", "--propagation", "private",
-                    "sh", "-c", "mount -t proc -o hidepid=2 proc /proc && exec /usr/bin/setpriv --reuid=65534"
-                            + " --regid=65534 --clear-groups \"$@\"", "sh"));
-            command.addAll(List.of(java.getFirst(), "--enable-native-access=ALL-UNNAMED", "-cp", String.join(":", classes),
-                    ForeignJoiner.class.getName(), name));
             assertEquals(0, in.position());
-            try (ChildProcess other = ChildProcess.start(command)) {
+            try (ChildProcess other = ChildProcess.javaAsNobodyUnderHidepid(ForeignJoiner.class, name)) {
                 String verdict;
                 try {
                     verdict = other.await(l -> l.startsWith("JOINED") || l.startsWith("REFUSED"), "join verdict");

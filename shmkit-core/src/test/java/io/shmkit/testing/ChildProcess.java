@@ -6,6 +6,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,6 +64,40 @@ public final class ChildProcess implements AutoCloseable {
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
         return new ChildProcess(cmd);
+    }
+
+    /**
+     * Whether {@link #javaAsNobodyUnderHidepid} can work here at all: it needs root, unshare and
+     * setpriv (and, which only trying tells, the right to mount).
+     */
+    public static boolean mayRunAsNobodyUnderHidepid() {
+        return ProcessHandle.current().info().user().orElse("").equals("root")
+                && Files.isExecutable(Path.of("/usr/bin/unshare")) && Files.isExecutable(Path.of("/usr/bin/setpriv"));
+    }
+
+    /**
+     * Starts {@code mainClass} in a new JVM as user nobody, in a mount namespace of its own whose
+     * /proc is mounted with hidepid=2: this process's /proc entries are hidden from it, as another
+     * user's are on a system mounted so. Its class path holds only this JVM's class directories (the
+     * jars under /root are not readable by nobody; none is needed). When it cannot mount (a container
+     * without CAP_SYS_ADMIN) or nobody cannot read the checkout, it ends at once, non-zero, and says
+     * why on stderr.
+     */
+    public static ChildProcess javaAsNobodyUnderHidepid(Class<?> mainClass, String... args) throws IOException {
+        List<String> java = javaCommand();
+        List<String> classes = new ArrayList<>();
+        for (String entry : java.getLast().split(":")) {
+            if (entry.endsWith("classes")) {
+                classes.add(entry);
+            }
+        }
+        List<String> command = new ArrayList<>(List.of("/usr/bin/unshare", "-m", "--propagation", "private",
+                "sh", "-c", "mount -t proc -o hidepid=2 proc /proc && exec /usr/bin/setpriv --reuid=65534"
+                        + " --regid=65534 --clear-groups \"$@\"", "sh"));
+        command.addAll(List.of(java.getFirst(), "--enable-native-access=ALL-UNNAMED", "-cp", String.join(":", classes),
+                mainClass.getName()));
+        command.addAll(List.of(args));
+        return new ChildProcess(command);
     }
 
     /** The java binary of this JVM with its class path and native access enabled. */
