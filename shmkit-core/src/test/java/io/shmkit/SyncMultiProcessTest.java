@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The synchronization primitives between real processes: child JVMs, each killed at will. */
 class SyncMultiProcessTest {
@@ -136,6 +138,57 @@ class SyncMultiProcessTest {
             holder.awaitPrefix("UNLOCKED");
             holder.waitForSuccess();
             assertFalse(m.isLocked());
+        }
+    }
+
+    /**
+     * A locker that may not read the owner's /proc entry (another user's process, /proc mounted
+     * with hidepid, where the entry looks missing) must not take a live owner for dead: neither
+     * tryLock(), which checks the owner at once, nor a timed wait, which watches it.
+     */
+    @Test
+    void aLiveOwnerThatAnotherUserCannotInspectKeepsTheLock() throws Exception {
+        assumeTrue(ChildProcess.mayRunAsNobodyUnderHidepid(), "needs root, unshare and setpriv to run a peer as nobody under hidepid");
+        String name = names.unique("hidden");
+        try (SharedMutex m = SharedMutex.create(name, SegmentOptions.defaults().permissions(0666));
+             SharedMutex.Guard g = m.lock()) {
+            ChildProcess other = ChildProcess.javaAsNobodyUnderHidepid(ForeignLocker.class, name);
+            children.add(other);
+            String verdict;
+            try {
+                verdict = other.awaitPrefix("TRYLOCK ");
+            } catch (AssertionError noVerdict) {
+                // Root without the right to mount (a container without CAP_SYS_ADMIN), or a checkout
+                // that "nobody" cannot read: the peer never ran, which says nothing about shmkit.
+                other.waitFor();
+                assumeTrue(false, "could not run a peer as nobody under hidepid here: " + other.stderr());
+                return;
+            }
+            assertEquals("false", verdict, "tryLock() of another user took a live owner's lock");
+            assertEquals("false", other.awaitPrefix("TIMED "), "tryLock(200 ms) of another user took a live owner's lock");
+            other.waitForSuccess();
+            assertTrue(m.isHeldByCurrentThread());
+            assertEquals(0, m.abandonCount());
+            assertTrue(m.isConsistent());
+        }
+    }
+
+    /** Tries to take a named mutex as another user, at once and for 200 ms: prints TRYLOCK and TIMED, true or false. */
+    public static final class ForeignLocker {
+        public static void main(String[] args) throws Exception {
+            try (SharedMutex m = SharedMutex.open(args[0], SegmentOptions.defaults().allowForeignOwner())) {
+                boolean now = m.tryLock();
+                System.out.println("TRYLOCK " + now);
+                if (now) {
+                    m.unlock();
+                }
+                // Longer than a waiter waits before it starts checking on the owner.
+                boolean timed = m.tryLock(Duration.ofMillis(200));
+                System.out.println("TIMED " + timed);
+                if (timed) {
+                    m.unlock();
+                }
+            }
         }
     }
 

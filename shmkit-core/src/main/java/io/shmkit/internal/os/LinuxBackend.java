@@ -622,11 +622,16 @@ final class LinuxBackend implements OsBackend {
             return false;
         }
         long start = statStartTime(pid);
-        if (start == STAT_MISSING || start == STAT_ZOMBIE) {
-            return false;
+        if (start == STAT_MISSING) {
+            // Under hidepid another user's entry looks missing, as does one that exited just now:
+            // a pid that kill(pid, 0) still finds is presumed to be the owner, never taken for dead.
+            return LibC.kill(pid, 0) != -LibC.ESRCH;
+        }
+        if (start == STAT_ZOMBIE) {
+            return false; // a zombie: dead, only not yet reaped by its parent
         }
         if (start == STAT_UNREADABLE || start == STAT_UNPARSABLE) {
-            return true; // e.g. /proc mounted with hidepid: do not take a live owner for dead
+            return true;
         }
         // A different start time means the pid now belongs to another process.
         return (int) start == startTimeLow32;

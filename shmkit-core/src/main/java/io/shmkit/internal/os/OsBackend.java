@@ -143,8 +143,9 @@ public interface OsBackend {
      * Whether the process {@code pid} whose start time (as {@link #processStartTime} reports it)
      * had these low 32 bits may still be running. False only when certain that it ended: no
      * process has that pid, the process with it is a zombie, or it started at another time (the
-     * pid was reused). True when it cannot tell (e.g. {@code /proc} is not readable), so that a
-     * live owner is never taken for dead. The common case costs one {@code kill(pid, 0)} and one
+     * pid was reused). True when it cannot tell (e.g. {@code /proc} is not readable, or hides
+     * another user's process under {@code hidepid}), so that a live owner is never taken for dead.
+     * The common case costs one {@code kill(pid, 0)} and one
      * read of {@code /proc/PID/stat}.
      */
     boolean mayBeAlive(int pid, int startTimeLow32);
