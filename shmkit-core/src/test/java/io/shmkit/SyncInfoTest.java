@@ -39,6 +39,7 @@ class SyncInfoTest {
             assertEquals(true, held.state().get("locked"));
             assertEquals((int) ProcessHandle.current().pid(), held.state().get("ownerPid"));
             assertEquals(true, held.state().get("ownerAlive"));
+            assertEquals(Thread.currentThread().threadId(), held.state().get("ownerThread"), "the thread id, without the pid beside it");
             assertTrue(held.stateSummary().startsWith("locked by pid " + ProcessHandle.current().pid() + " (alive)"),
                     held.stateSummary());
             m.unlock();

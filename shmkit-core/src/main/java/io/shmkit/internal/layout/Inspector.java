@@ -117,7 +117,9 @@ public final class Inspector {
             boolean alive = os.mayBeAlive(pid, MutexDescriptor.ownerStartLow32(word));
             state.put("ownerPid", pid);
             state.put("ownerAlive", alive);
-            state.put("ownerThread", b.getLong(at + (int) MutexDescriptor.OWNER_THREAD_OFFSET));
+            long ownerThread = b.getLong(at + (int) MutexDescriptor.OWNER_THREAD_OFFSET);
+            // A Java holder writes its pid beside its thread id; a C holder writes its tid alone.
+            state.put("ownerThread", ownerThread >>> 32 == pid ? MutexDescriptor.ownerThreadId(ownerThread) : ownerThread);
             state.put("waiters", (word & MutexDescriptor.WAITERS) != 0);
             s.append("locked by pid ").append(pid)
                     .append(alive ? " (alive)" : " (dead: the next locker takes it over)");
