@@ -1,6 +1,7 @@
 package io.shmkit.internal.os;
 
 import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.NativePeers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -865,6 +866,34 @@ abstract class OsBackendContract {
             }
             parent.closeStdin();
             assertEquals(0, parent.waitFor(), parent.stderr());
+        }
+    }
+
+    @Test
+    void aProcessWhoseFirstThreadEndedLivesWhileAnotherThreadRuns() throws IOException {
+        // A C program may end main() with pthread_exit and go on in its other threads, which may
+        // hold locks: it must not be taken for dead (on Linux its first thread is a zombie then).
+        List<String> program = NativePeers.c("first_thread_exits.c", dir, "-pthread");
+        try (ChildProcess child = ChildProcess.start(program)) {
+            int pid = Integer.parseInt(child.awaitPrefix("PID "));
+            long start = os.processStartTime(pid);
+            assertTrue(start >= 0, "start time " + start);
+            try (ProcessWatch watch = os.watch(pid, (int) start)) {
+                child.send("go");
+                child.awaitPrefix("GONE");
+                assertTrue(os.mayBeAlive(pid, (int) start), "mayBeAlive");
+                assertTrue(os.isAlive(pid, start), "isAlive");
+                assertTrue(os.isAlive(pid, OsBackend.ANY_START_TIME), "isAlive, any start time");
+                assertEquals(start, os.processStartTime(pid), "the start time is the process's, not its first thread's");
+                assertTrue(watch.mayBeAlive(), "a watch opened before");
+                try (ProcessWatch late = os.watch(pid, (int) start)) {
+                    assertTrue(late.mayBeAlive(), "a watch opened after");
+                }
+                child.closeStdin();
+                assertEquals(0, child.waitFor(), child.stderr());
+                assertFalse(watch.mayBeAlive(), "once it ended");
+                assertFalse(os.mayBeAlive(pid, (int) start), "once it ended");
+            }
         }
     }
 
