@@ -658,7 +658,7 @@ final class LinuxBackend implements OsBackend {
     private static final long STAT_MISSING = -1;
     /** {@link #statStartTime}: /proc/PID/stat exists but could not be read. */
     private static final long STAT_UNREADABLE = -2;
-    /** {@link #statStartTime}: the process is a zombie (dead, not yet reaped) or dying. */
+    /** {@link #statStartTime}: the process is a zombie (all its threads ended, not yet reaped) or dying. */
     private static final long STAT_ZOMBIE = -3;
     /** {@link #statStartTime}: /proc/PID/stat was read but is not in the expected format. */
     private static final long STAT_UNPARSABLE = -4;
@@ -679,9 +679,12 @@ final class LinuxBackend implements OsBackend {
         }
         try {
             // Field 2 (comm) may contain spaces and parentheses: count fields after the last ')'.
-            // f[0] is field 3 (state); starttime is field 22.
+            // f[0] is field 3 (state); num_threads is field 20; starttime is field 22.
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            if (f[0].equals("Z") || f[0].equals("X")) {
+            // The state is the first thread's: after main() ends with pthread_exit it is Z while
+            // the other threads run on (and may hold locks). Only a zombie left alone in its
+            // thread group is a dead process.
+            if ((f[0].equals("Z") || f[0].equals("X")) && Integer.parseInt(f[20 - 3]) <= 1) {
                 return STAT_ZOMBIE;
             }
             long start = Long.parseLong(f[22 - 3]);
