@@ -188,9 +188,13 @@ def process_start_time(pid):
         return -2
     # Field 2, the command, may hold spaces and parentheses: count fields after the last ')'.
     fields = text[text.rfind(b")") + 2:].split()
-    if len(fields) < 20 or fields[0] in (b"Z", b"X"):
+    if len(fields) < 20:
         return -1
     try:
+        # The state is the first thread's: Z once it ended (pthread_exit from main) while the other
+        # threads run on. Only a zombie alone in its thread group (field 20) is a dead process.
+        if fields[0] in (b"Z", b"X") and int(fields[20 - 3]) <= 1:
+            return -1
         return int(fields[22 - 3])
     except ValueError:
         return -1

@@ -334,7 +334,7 @@ static inline void shmkit__spin_pause(void)
 }
 
 /* When process pid started (clock ticks since boot, field 22 of /proc/PID/stat), or -1 when there
- * is no such process or it is a zombie (which holds nothing any more), or -2 when it exists but
+ * is no such process or it is a zombie (all its threads ended: it holds nothing any more), or -2 when it exists but
  * cannot be inspected (another user's process under hidepid): presume that one alive. Pid and start
  * time together name a process even when pids are reused. */
 static inline int64_t shmkit__process_start_time(int32_t pid)
@@ -364,15 +364,22 @@ static inline int64_t shmkit__process_start_time(int32_t pid)
         return -1;
     }
     p += 2;
-    if (*p == 'Z' || *p == 'X') {
-        return -1;
-    }
+    char state = *p;
+    long threads = 0;
     for (int field = 3; field < 22; field++) {
         p = strchr(p, ' ');
         if (p == NULL) {
             return -1;
         }
         p++;
+        if (field + 1 == 20) {
+            threads = strtol(p, NULL, 10); /* field 20: num_threads */
+        }
+    }
+    /* The state is the first thread's: Z once main() ends with pthread_exit while the other threads
+     * run on (and may hold a slot). Only a zombie alone in its thread group is a dead process. */
+    if ((state == 'Z' || state == 'X') && threads <= 1) {
+        return -1;
     }
     char *end;
     errno = 0;

@@ -6,6 +6,7 @@ import io.shmkit.View;
 import io.shmkit.internal.layout.ChannelDescriptor;
 import io.shmkit.internal.layout.RecordDescriptor;
 import io.shmkit.internal.layout.SlotDescriptor;
+import io.shmkit.internal.os.OsBackend;
 import io.shmkit.testing.ChildProcess;
 import io.shmkit.testing.NativePeers;
 import io.shmkit.testing.TestSegments;
@@ -32,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -366,6 +368,42 @@ class ChannelInteropTest {
                     .filter(q -> q.role().equals("subscriber")).findFirst().orElseThrow();
             assertEquals("dead", gone.state());
             assertFalse(gone.alive());
+        }
+    }
+
+    /**
+     * A C program may end main() with pthread_exit and run on in its other threads; /proc then shows
+     * its first thread's state, Z. A consumer slot held by such a process is a live one: no consumer
+     * of any language may take it over. (The slot is written by hand, as that process would have.)
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aConsumerWhoseFirstThreadEndedIsNotTakenForDead(Peer peer) throws Exception {
+        List<String> program = NativePeers.c("first_thread_exits.c", buildDir, "-pthread");
+        try (Channel ch = Channel.create(names.unique("firstthread"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess holder = ChildProcess.start(program)) {
+            int pid = Integer.parseInt(holder.awaitPrefix("PID "));
+            long start = OsBackend.current().processStartTime(pid);
+            assertTrue(start >= 0, "start time of " + pid + ": " + start);
+            long slot = ch.consumerSlot(0);
+            ch.header.set(ValueLayout.JAVA_LONG, slot + SlotDescriptor.START_TIME_OFFSET, start);
+            ch.header.set(ValueLayout.JAVA_LONG, slot + SlotDescriptor.OWNER_OFFSET,
+                    SlotDescriptor.owner(SlotDescriptor.ACTIVE, pid));
+            holder.send("go");
+            holder.awaitPrefix("GONE");
+            assertTrue(out.offer(1, "mine".getBytes(StandardCharsets.UTF_8)));
+
+            try (ChildProcess other = start(peer, ch.name(), 1, null)) {
+                int code = other.waitFor();
+                assertTrue(code != 0 && other.stderr().contains("live process " + pid),
+                        "a second consumer beside a live one: exit code " + code + ", stderr: " + other.stderr());
+            }
+            IllegalStateException javaToo = assertThrows(IllegalStateException.class, ch::consumer);
+            assertTrue(javaToo.getMessage().contains("live process " + pid), javaToo.getMessage());
+            assertEquals(0, ch.header.get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.POSITION_OFFSET),
+                    "the message is still there for the slot's owner");
         }
     }
 
