@@ -147,9 +147,17 @@ public final class View implements AutoCloseable {
      * it returns at once.
      *
      * @throws IOException when the OS reports a failure
+     * @throws IllegalStateException when the view or its segment was closed
      */
     public void flush() throws IOException {
-        segment.os().flush(mapping, segment.name());
+        // Under the lock unmap() takes: the mapping cannot be unmapped (and its addresses reused
+        // by another mapping) while msync runs on them.
+        synchronized (this) {
+            if (!mapping.scope().isAlive()) {
+                throw new IllegalStateException("the view of segment \"" + segment.name() + "\" is closed");
+            }
+            segment.os().flush(mapping, segment.name());
+        }
     }
 
     private void checkIndex(long at, long length) {
@@ -177,7 +185,7 @@ public final class View implements AutoCloseable {
         unmap();
     }
 
-    void unmap() {
+    synchronized void unmap() {
         try {
             arena.close();
         } catch (IllegalStateException alreadyClosed) {

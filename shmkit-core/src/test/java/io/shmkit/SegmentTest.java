@@ -284,6 +284,19 @@ class SegmentTest {
     }
 
     @Test
+    void flushOfAClosedViewSaysItIsClosed() throws IOException {
+        String name = names.unique("flushclosed");
+        try (Segment s = SharedMemory.create(name, 100)) {
+            View v = s.map();
+            v.close();
+            assertThrows(IllegalStateException.class, v::flush);
+            View w = s.map();
+            s.close();
+            assertThrows(IllegalStateException.class, w::flush);
+        }
+    }
+
+    @Test
     void listAndInfoDescribeSegments() throws IOException {
         String name = names.unique("list");
         try (Segment s = SharedMemory.create(name, 12345)) {
