@@ -49,9 +49,18 @@ public final class Segment implements AutoCloseable {
      *
      * @return the size in bytes
      * @throws IOException when the size of a file cannot be read
+     * @throws IllegalStateException when this handle of a file was closed
      */
     public long size() throws IOException {
-        return handle.fileBacked() ? os.currentSize(handle) : handle.size();
+        if (!handle.fileBacked()) {
+            return handle.size();
+        }
+        // Under the lock close() takes before it closes the descriptor: a closed descriptor's
+        // number may already belong to another file, whose size fstat would report.
+        synchronized (this) {
+            ensureOpen();
+            return os.currentSize(handle);
+        }
     }
 
     /** @return how this handle was opened; views default to it */

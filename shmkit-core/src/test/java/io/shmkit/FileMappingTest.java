@@ -90,6 +90,19 @@ class FileMappingTest {
     }
 
     @Test
+    void aClosedFileMappingSaysItIsClosed() throws IOException {
+        Segment s = SharedMemory.mapFile(dir.resolve("closed.bin"), 4096);
+        s.close();
+        // The closed handle's descriptor number is free: the next file opened may get it.
+        try (Segment other = SharedMemory.mapFile(dir.resolve("other.bin"), 7 * 4096)) {
+            assertThrows(IllegalStateException.class, s::size);
+            assertThrows(IllegalStateException.class, s::map);
+            assertThrows(IllegalStateException.class, () -> s.map(0, 10));
+            assertEquals(7 * 4096, other.size());
+        }
+    }
+
+    @Test
     void aFileTruncatedUnderAViewGivesAClearException() throws IOException {
         Path file = dir.resolve("shrinks.bin");
         try (Segment s = SharedMemory.mapFile(file, 3 * 4096); View v = s.map()) {
