@@ -140,6 +140,48 @@ class MultiProcessTest {
     }
 
     @Test
+    void reclaimStaleInAnotherProcessNeverBreaksACreateInProgress() throws IOException {
+        String marker = names.unique("reclaiming");
+        String name = names.unique("created-meanwhile");
+        try (ChildProcess reclaimer = peer();
+             Segment running = SharedMemory.create(marker, 1, SegmentOptions.defaults().lifetime(Lifetime.PERSISTENT))) {
+            ok(reclaimer, "reclaim-while " + marker);
+            try {
+                // Each create makes a temporary object and publishes it; a reclaimer must never
+                // take a temporary in the making for one whose creator died.
+                for (int i = 0; i < 10_000; i++) {
+                    try (Segment s = SharedMemory.create(name, 4096)) {
+                        assertTrue(s.wasCreated());
+                    }
+                }
+            } finally {
+                SharedMemory.remove(marker);
+            }
+            String reply = reclaimer.await(l -> l.startsWith("OK reclaimed") || l.startsWith("ERR"), "the reclaimer's end");
+            assertTrue(reply.startsWith("OK reclaimed"), reply);
+        }
+    }
+
+    @Test
+    void reclaimStaleRemovesTheTemporaryOfACreatorThatDied() throws IOException {
+        long deadPid;
+        try (ChildProcess creator = peer()) {
+            deadPid = creator.pid();
+            creator.kill();
+            creator.waitFor();
+        }
+        // What createShm leaves when its process dies between creating and publishing.
+        Path temp = Path.of("/dev/shm/.shmkit-tmp-" + deadPid + "-" + Long.toHexString(System.nanoTime()));
+        try {
+            Files.write(temp, new byte[16]);
+            assertTrue(SharedMemory.reclaimStale().contains(temp.getFileName().toString()));
+            assertFalse(Files.exists(temp));
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    @Test
     void aPersistentSegmentOutlivesItsCreator() throws IOException {
         String name = names.unique("persist");
         try (ChildProcess creator = peer()) {

@@ -20,6 +20,8 @@ import java.nio.charset.StandardCharsets;
  * create NAME SIZE [persistent]   open NAME [READ_ONLY|READ_WRITE|COPY_ON_WRITE]
  * write OFFSET TEXT               read OFFSET
  * close                           exit
+ * reclaim-while NAME              calls SharedMemory.reclaimStale() over and over while segment
+ *                                 NAME exists ("OK reclaiming" first, "OK reclaimed N" after)
  * </pre>
  */
 public final class SegmentPeer {
@@ -61,6 +63,15 @@ public final class SegmentPeer {
                     case "close" -> {
                         segment.close();
                         System.out.println("OK closed");
+                    }
+                    case "reclaim-while" -> {
+                        System.out.println("OK reclaiming");
+                        long rounds = 0;
+                        while (SharedMemory.exists(w[1])) {
+                            SharedMemory.reclaimStale();
+                            rounds++;
+                        }
+                        System.out.println("OK reclaimed " + rounds);
                     }
                     case "exit" -> {
                         System.out.println("OK bye");

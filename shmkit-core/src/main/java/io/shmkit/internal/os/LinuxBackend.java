@@ -94,7 +94,8 @@ final class LinuxBackend implements OsBackend {
         boolean published = false;
         try {
             // Locked before anything else, so that reclaimStale() never takes a temporary in the
-            // making for one whose creator died.
+            // making for one whose creator died (until the lock is taken, the pid in the
+            // temporary's name keeps it from doing so).
             LibC.flock(fd, LOCK_SH);
             LibC.ftruncate(fd, size);
             tagLifetime(fd, mode, lifetime);
@@ -508,6 +509,13 @@ final class LinuxBackend implements OsBackend {
     }
 
     private boolean reclaimTemp(String path) throws ErrnoException {
+        // createShm's lock on its temporary comes one call after open(O_CREAT): in between, the
+        // temporary is unlocked although its creator is at work. The creator's pid is in the name;
+        // while a process of that pid runs, the temporary is left alone.
+        int creator = temporaryCreator(path.substring(SHM_DIR.length()));
+        if (creator > 0 && LibC.kill(creator, 0) != -LibC.ESRCH) {
+            return false;
+        }
         int fd = LibC.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
         try {
             LibC.Stat st = LibC.fstat(fd);
@@ -518,6 +526,16 @@ final class LinuxBackend implements OsBackend {
             return true;
         } finally {
             LibC.closeQuietly(fd);
+        }
+    }
+
+    /** The pid in a temporary's name ({@code .shmkit-tmp-PID-RANDOM}), or 0 when there is none. */
+    private static int temporaryCreator(String name) {
+        int end = name.indexOf('-', TEMP_PREFIX.length());
+        try {
+            return end < 0 ? 0 : Integer.parseInt(name.substring(TEMP_PREFIX.length(), end));
+        } catch (NumberFormatException notOurs) {
+            return 0;
         }
     }
 
