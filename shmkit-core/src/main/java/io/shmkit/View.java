@@ -14,7 +14,8 @@ import java.nio.charset.StandardCharsets;
  * <p>Writes through a {@link Access#READ_ONLY} view throw {@link IllegalArgumentException}.
  * Writes through a {@link Access#COPY_ON_WRITE} view stay in this process. When a mapped
  * <em>file</em> is truncated under the view, accessing the missing pages raises
- * {@link InternalError} from the JVM; the convenience methods here turn that into an
+ * {@link InternalError} from the JVM (in compiled code possibly a little after the access);
+ * the convenience methods here check the file's size first and throw an
  * {@link IllegalStateException} that says so. Close the view (or its segment) to unmap it.
  */
 public final class View implements AutoCloseable {
@@ -71,6 +72,7 @@ public final class View implements AutoCloseable {
      */
     public String getString(long at) {
         checkIndex(at, 1);
+        checkNotTruncated(at, 1);
         try {
             long end = at;
             long limit = memory.byteSize();
@@ -97,6 +99,7 @@ public final class View implements AutoCloseable {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         checkIndex(at, bytes.length + 1L);
         checkWritable();
+        checkNotTruncated(at, bytes.length + 1L);
         try {
             MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
             memory.set(ValueLayout.JAVA_BYTE, at + bytes.length, (byte) 0);
@@ -116,6 +119,7 @@ public final class View implements AutoCloseable {
      */
     public byte[] getBytes(long at, int length) {
         checkIndex(at, length);
+        checkNotTruncated(at, length);
         try {
             return memory.asSlice(at, length).toArray(ValueLayout.JAVA_BYTE);
         } catch (InternalError e) {
@@ -134,6 +138,7 @@ public final class View implements AutoCloseable {
     public void putBytes(long at, byte[] bytes) {
         checkIndex(at, bytes.length);
         checkWritable();
+        checkNotTruncated(at, bytes.length);
         try {
             MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, at, bytes.length);
         } catch (InternalError e) {
@@ -170,6 +175,28 @@ public final class View implements AutoCloseable {
     private void checkWritable() {
         if (access == Access.READ_ONLY) {
             throw new IllegalArgumentException("the view of segment \"" + segment.name() + "\" is read-only");
+        }
+    }
+
+    /**
+     * For a file mapping: throws the truncation exception when the bytes lie in pages past the
+     * file's end. The JVM's InternalError for such an access is asynchronous in compiled code: it
+     * may surface after these methods returned, outside their catch, so it cannot be relied on.
+     */
+    private void checkNotTruncated(long at, long length) {
+        if (!segment.isFileBacked() || length == 0) {
+            return;
+        }
+        long fileSize;
+        try {
+            fileSize = segment.size();
+        } catch (IOException unknown) {
+            return; // the access itself will tell
+        }
+        long page = segment.os().pageSize();
+        long mappedEnd = fileSize > Long.MAX_VALUE - page ? Long.MAX_VALUE : (fileSize + page - 1) / page * page;
+        if (offset + at + length > mappedEnd) {
+            throw truncated(null);
         }
     }
 

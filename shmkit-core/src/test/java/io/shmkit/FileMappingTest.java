@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** Mappings of regular files. */
 class FileMappingTest {
@@ -99,6 +100,37 @@ class FileMappingTest {
             assertThrows(IllegalStateException.class, s::map);
             assertThrows(IllegalStateException.class, () -> s.map(0, 10));
             assertEquals(7 * 4096, other.size());
+        }
+    }
+
+    @Test
+    void aFileTruncatedUnderAViewGivesAClearExceptionAlsoFromCompiledCode() throws IOException {
+        Path file = dir.resolve("shrinks-hot.bin");
+        try (Segment s = SharedMemory.mapFile(file, 64 * 4096); View v = s.map()) {
+            long at = 40 * 4096;
+            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                raf.setLength(100);
+            }
+            // Enough calls for the JIT to compile the loop with the view's methods inlined: the
+            // promise holds for compiled code too, not only in the interpreter.
+            for (int i = 0; i < 100_000; i++) {
+                try {
+                    v.getBytes(at, 64);
+                    fail("read the missing pages");
+                } catch (IllegalStateException expected) {
+                    // the view's exception
+                } catch (InternalError e) {
+                    throw new AssertionError("getBytes let the JVM's InternalError through at call " + i, e);
+                }
+                try {
+                    v.putBytes(at, new byte[64]);
+                    fail("wrote the missing pages");
+                } catch (IllegalStateException expected) {
+                    // the view's exception
+                } catch (InternalError e) {
+                    throw new AssertionError("putBytes let the JVM's InternalError through at call " + i, e);
+                }
+            }
         }
     }
 
