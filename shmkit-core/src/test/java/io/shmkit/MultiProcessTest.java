@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -178,6 +180,20 @@ class MultiProcessTest {
             assertFalse(Files.exists(temp));
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    @Test
+    void aProcessInThePosixLocaleListsSegmentsWithNonAsciiNames() throws IOException {
+        String name = names.unique("данные-κοινά");
+        List<String> command = new ArrayList<>(List.of("/usr/bin/env", "LC_ALL=C", "LANG=C"));
+        command.addAll(ChildProcess.javaCommand());
+        command.add(SegmentPeer.class.getName());
+        try (Segment s = SharedMemory.create(name, 4096); ChildProcess lister = ChildProcess.start(command)) {
+            lister.awaitPrefix("READY");
+            // Names are UTF-8 in /dev/shm whatever the locale, as create and open make them.
+            lister.send("listed " + name);
+            assertEquals("OK listed true", lister.await(l -> l.startsWith("OK") || l.startsWith("ERR"), "the answer"));
         }
     }
 

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
  * create NAME SIZE [persistent]   open NAME [READ_ONLY|READ_WRITE|COPY_ON_WRITE]
  * write OFFSET TEXT               read OFFSET
  * close                           exit
+ * listed NAME                     whether SharedMemory.list() has NAME ("OK listed true|false")
  * reclaim-while NAME              calls SharedMemory.reclaimStale() over and over while segment
  *                                 NAME exists ("OK reclaiming" first, "OK reclaimed N" after)
  * </pre>
@@ -63,6 +64,10 @@ public final class SegmentPeer {
                     case "close" -> {
                         segment.close();
                         System.out.println("OK closed");
+                    }
+                    case "listed" -> {
+                        boolean listed = SharedMemory.list().stream().anyMatch(i -> i.name().equals(w[1]));
+                        System.out.println("OK listed " + listed);
                     }
                     case "reclaim-while" -> {
                         System.out.println("OK reclaiming");

@@ -147,6 +147,11 @@ public final class LibC {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FGETXATTR = capturing("fgetxattr",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+    private static final MethodHandle OPENDIR = capturing("opendir", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    private static final MethodHandle READDIR = plain("readdir", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    private static final MethodHandle CLOSEDIR = plain("closedir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    /** Where d_name lies in glibc's struct dirent on 64-bit Linux (after d_ino, d_off, d_reclen, d_type). */
+    private static final long DIRENT_NAME_OFFSET = 19;
     private static final MethodHandle LGETXATTR = capturing("lgetxattr",
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     private static final MethodHandle SYSCALL6 = capturing("syscall",
@@ -406,6 +411,51 @@ public final class LibC {
             throw e;
         } catch (Throwable t) {
             throw unexpected("getxattr", t);
+        }
+    }
+
+    /**
+     * The names in a directory ("." and ".." left out), read as the bytes they are and decoded as
+     * UTF-8, the encoding {@link #open} and the other calls here give names, whatever the locale
+     * (java.nio decodes names with the locale's charset: in the POSIX locale a non-ASCII name came
+     * back garbled, naming no file). Names that are not UTF-8 are left out: no call here can name them.
+     */
+    public static java.util.List<String> listDirectory(String path) throws ErrnoException {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = captureBuffer(arena);
+            MemorySegment dir = (MemorySegment) OPENDIR.invokeExact(state, arena.allocateFrom(path));
+            if (dir.address() == 0) {
+                throw new ErrnoException("opendir", errno(state));
+            }
+            try {
+                java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+                MemorySegment entry;
+                while ((entry = (MemorySegment) READDIR.invokeExact(dir)).address() != 0) {
+                    MemorySegment name = entry.reinterpret(DIRENT_NAME_OFFSET + 256).asSlice(DIRENT_NAME_OFFSET);
+                    long length = 0;
+                    while (length < 256 && name.get(ValueLayout.JAVA_BYTE, length) != 0) {
+                        length++;
+                    }
+                    byte[] bytes = name.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
+                    String n;
+                    try {
+                        n = utf8.decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                    } catch (java.nio.charset.CharacterCodingException notUtf8) {
+                        continue;
+                    }
+                    if (!n.equals(".") && !n.equals("..")) {
+                        names.add(n);
+                    }
+                }
+            } finally {
+                int ignored = (int) CLOSEDIR.invokeExact(dir);
+            }
+            return names;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("listDirectory", t);
         }
     }
 

@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -384,16 +383,13 @@ final class LinuxBackend implements OsBackend {
     public List<ObjectInfo> list() throws IOException {
         Map<String, List<Integer>> holders = flockHolders();
         List<ObjectInfo> result = new ArrayList<>();
-        try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of(SHM_DIR))) {
-            for (Path p : dir) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(".")) {
-                    continue;
-                }
-                ObjectInfo info = describe(name, holders);
-                if (info != null) {
-                    result.add(info);
-                }
+        for (String name : shmNames()) {
+            if (name.startsWith(".")) {
+                continue;
+            }
+            ObjectInfo info = describe(name, holders);
+            if (info != null) {
+                result.add(info);
             }
         }
         result.sort((a, b) -> a.name().compareTo(b.name()));
@@ -483,24 +479,30 @@ final class LinuxBackend implements OsBackend {
     @Override
     public List<String> reclaimStale() throws IOException {
         List<String> reclaimed = new ArrayList<>();
-        try (DirectoryStream<Path> dir = Files.newDirectoryStream(Path.of(SHM_DIR))) {
-            for (Path p : dir) {
-                String name = p.getFileName().toString();
-                String path = SHM_DIR + name;
-                try {
-                    if (name.startsWith(TEMP_PREFIX)) {
-                        if (reclaimTemp(path)) {
-                            reclaimed.add(name);
-                        }
-                    } else if (!name.startsWith(".") && ownedRegularFile(path) && reclaimIfStale(path)) {
+        for (String name : shmNames()) {
+            String path = SHM_DIR + name;
+            try {
+                if (name.startsWith(TEMP_PREFIX)) {
+                    if (reclaimTemp(path)) {
                         reclaimed.add(name);
                     }
-                } catch (ErrnoException ignored) {
-                    // Not ours to judge (permissions) or gone meanwhile.
+                } else if (!name.startsWith(".") && ownedRegularFile(path) && reclaimIfStale(path)) {
+                    reclaimed.add(name);
                 }
+            } catch (ErrnoException ignored) {
+                // Not ours to judge (permissions) or gone meanwhile.
             }
         }
         return reclaimed;
+    }
+
+    /** The names in /dev/shm, as UTF-8 whatever the locale (the encoding open(2) is given them in). */
+    private static List<String> shmNames() throws IOException {
+        try {
+            return LibC.listDirectory(SHM_DIR);
+        } catch (ErrnoException e) {
+            throw failure(SHM_DIR, SHM_DIR, "list", e);
+        }
     }
 
     private boolean ownedRegularFile(String path) throws ErrnoException {
