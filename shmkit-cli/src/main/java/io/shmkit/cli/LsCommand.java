@@ -56,7 +56,7 @@ final class LsCommand implements Callable<Integer> {
         boolean anyStale = false;
         for (SegmentInfo s : segments) {
             // Plain data leaves KIND empty (the line then ends after HOLDERS, as it always did).
-            rows.add(new String[] {s.name(), ByteSizes.human(s.size()), s.ownerName(), s.permissionsString(),
+            rows.add(new String[] {visible(s.name()), ByteSizes.human(s.size()), s.ownerName(), s.permissionsString(),
                 SegmentFormat.lifetime(s), s.holders() + (s.stale() ? "  stale" : ""),
                 s.kind() == SegmentKind.DATA ? "" : s.kind().label()});
             anyStale |= s.stale();
@@ -78,5 +78,29 @@ final class LsCommand implements Callable<Integer> {
             out.println("stale: every holder died without removing it; `shm rm --stale` removes it");
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * A name as the table shows it: other programs may give a segment any name, and a line break
+     * or other control or invisible character in it is shown as its code point (a line feed as a
+     * backslash and u000a), so that one segment is one row whatever its name (JSON output escapes
+     * such characters itself).
+     */
+    static String visible(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        name.codePoints().forEach(cp -> {
+            boolean invisible = Character.isISOControl(cp) || Character.isWhitespace(cp) && cp != ' '
+                    || switch (Character.getType(cp)) {
+                        case Character.FORMAT, Character.UNASSIGNED, Character.SURROGATE, Character.PRIVATE_USE,
+                             Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> true;
+                        default -> false;
+                    };
+            if (invisible) {
+                b.append(String.format("\\u%04x", cp));
+            } else {
+                b.appendCodePoint(cp);
+            }
+        });
+        return b.toString();
     }
 }

@@ -98,6 +98,24 @@ class ShmCliTest extends CliTestSupport {
     }
 
     @Test
+    void lsShowsANameWithALineBreakOnItsOwnRow() throws Exception {
+        // Another program (C shm_open, or any file in /dev/shm) may use any name; one with a line
+        // break must not print as two rows, the second looking like another segment's.
+        String prefix = uniqueName();
+        Path planted = Path.of("/dev/shm", prefix + "\nfake-segment   1 GiB  root   rw-------  persistent  3");
+        try {
+            Files.write(planted, new byte[16]);
+            ShmProcess ls = run("ls");
+            assertExit(0, ls);
+            assertFalse(ls.stdout().lines().anyMatch(l -> l.startsWith("fake-segment")), ls.diagnostics());
+            assertTrue(ls.stdout().lines().anyMatch(l -> l.startsWith(prefix + "\\u000afake-segment ")),
+                    ls.diagnostics());
+        } finally {
+            Files.deleteIfExists(planted);
+        }
+    }
+
+    @Test
     void readerPrintsTheWritersLastMessageOnEnter() throws Exception {
         String name = uniqueName();
         ShmProcess writer = start("writer", name);
