@@ -1,5 +1,6 @@
 package io.shmkit;
 
+import io.shmkit.testing.ChildProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -88,6 +96,41 @@ class FileMappingTest {
         ShmException d = assertThrows(ShmException.class, () -> SharedMemory.mapFile(dir, 100));
         assertTrue(d.getMessage().contains(dir.toString()), d.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SharedMemory.mapFile(empty, -1, SegmentOptions.defaults()));
+    }
+
+    @Test
+    void aFileAnotherProgramHoldsAnExclusiveFlockOnMapsWithoutWaiting() throws Exception {
+        // Programs coordinate work on their data files with flock(1) or flock(2); mapping such a
+        // file must not wait, unbounded, until they let go.
+        Path file = dir.resolve("flocked.bin");
+        Files.write(file, new byte[4096]);
+        String script = "import fcntl, sys\n"
+                + "f = open(sys.argv[1], 'rb')\n"
+                + "fcntl.flock(f, fcntl.LOCK_EX)\n"
+                + "print('LOCKED', flush=True)\n"
+                + "sys.stdin.readline()\n";
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (ChildProcess locker = ChildProcess.start(List.of("python3", "-c", script, file.toString()))) {
+            locker.awaitPrefix("LOCKED");
+            Future<Segment> mapping = executor.submit(() -> SharedMemory.mapFile(file));
+            try (Segment s = mapping.get(10, TimeUnit.SECONDS); View v = s.map()) {
+                assertEquals(4096, v.length());
+            } catch (TimeoutException e) {
+                throw new AssertionError("mapFile waited for another program's exclusive flock on the file", e);
+            } finally {
+                locker.close();
+                if (!mapping.isDone()) {
+                    // It waited: the lock is gone with its holder, and the mapping comes now.
+                    try {
+                        mapping.get(20, TimeUnit.SECONDS).close();
+                    } catch (ExecutionException | TimeoutException ignored) {
+                        // nothing left to close
+                    }
+                }
+            }
+        } finally {
+            executor.shutdownNow();
+        }
     }
 
     @Test

@@ -279,7 +279,10 @@ final class LinuxBackend implements OsBackend {
             if (st.size() == 0) {
                 throw new ShmException(path, "file " + path + " is empty: give a size to extend it to", 0);
             }
-            LibC.flockUninterrupted(fd, LOCK_SH);
+            // Files are persistent: the shared lock only marks a holder, as on segments. Another
+            // program may hold an exclusive flock on its own file (flock(1)); mapping must not wait
+            // for it, so the lock is taken only when that is free.
+            LibC.tryFlock(fd, LOCK_SH);
             ok = true;
             return new NativeHandle(fd, path, path, st, LifetimeTag.PERSISTENT, writable, true, created);
         } catch (ErrnoException e) {
