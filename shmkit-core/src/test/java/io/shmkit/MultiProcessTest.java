@@ -12,6 +12,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -194,6 +200,42 @@ class MultiProcessTest {
             // Names are UTF-8 in /dev/shm whatever the locale, as create and open make them.
             lister.send("listed " + name);
             assertEquals("OK listed true", lister.await(l -> l.startsWith("OK") || l.startsWith("ERR"), "the answer"));
+        }
+    }
+
+    @Test
+    void aSegmentAnotherProgramHoldsAnExclusiveFlockOnOpensWithoutWaiting() throws Exception {
+        // A C or Python program may flock(LOCK_EX) its own segment (as its own lock); shmkit's
+        // closers never hold that lock on a persistent segment, so opening must not wait for it.
+        String name = names.unique("flocked");
+        String script = "import fcntl, os, sys\n"
+                + "fd = os.open('/dev/shm/' + sys.argv[1], os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)\n"
+                + "os.ftruncate(fd, 4096)\n"
+                + "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                + "print('LOCKED', flush=True)\n"
+                + "sys.stdin.readline()\n";
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (ChildProcess owner = ChildProcess.start(List.of("python3", "-c", script, name))) {
+            owner.awaitPrefix("LOCKED");
+            Future<Segment> opening = executor.submit(() -> SharedMemory.open(name));
+            try (Segment s = opening.get(10, TimeUnit.SECONDS)) {
+                assertEquals(4096, s.size());
+                assertEquals(Lifetime.PERSISTENT, s.lifetime());
+            } catch (TimeoutException e) {
+                throw new AssertionError("open waited for another program's exclusive flock on the segment", e);
+            } finally {
+                owner.close();
+                if (!opening.isDone()) {
+                    // It waited: the lock is gone with its holder, and the handle comes now.
+                    try {
+                        opening.get(20, TimeUnit.SECONDS).close();
+                    } catch (ExecutionException | TimeoutException ignored) {
+                        // nothing left to close
+                    }
+                }
+            }
+        } finally {
+            executor.shutdownNow();
         }
     }
 

@@ -213,7 +213,14 @@ final class LinuxBackend implements OsBackend {
                     }
                     continue;
                 }
-                LibC.flockUninterrupted(fd, LOCK_SH);
+                if (lifetime == LifetimeTag.LAST_CLOSE) {
+                    // Waits out a closer that holds the lock exclusively while it removes the name.
+                    LibC.flockUninterrupted(fd, LOCK_SH);
+                } else {
+                    // No closer ever holds a persistent or external object's lock exclusively, but
+                    // the program that made it may (as its own lock): do not wait for it.
+                    LibC.tryFlock(fd, LOCK_SH);
+                }
                 if (!st.sameFile(LibC.lstatOrNull(path))) {
                     // Removed (its last holder closed) or replaced while we were locking it.
                     continue;
