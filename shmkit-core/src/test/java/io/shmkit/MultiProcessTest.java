@@ -7,7 +7,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Segments shared between separate JVM processes. */
 class MultiProcessTest {
@@ -237,6 +240,33 @@ class MultiProcessTest {
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void anOpenThatCannotRemoveAStaleSegmentSaysSoInsteadOfClaimingItRemovedIt() throws Exception {
+        // Another user's stale segment in the sticky /dev/shm cannot be removed by an opener that
+        // was allowed to open it; an immutable one (chattr +i) cannot be removed by anybody.
+        String name = names.unique("stale-kept");
+        Path path = Path.of("/dev/shm", name);
+        try (ChildProcess creator = peer()) {
+            ok(creator, "create " + name + " 4096");
+            creator.kill();
+        }
+        assumeTrue(chattr("+i", path), "needs chattr +i on tmpfs (root, Linux 6.0 or later)");
+        try {
+            IOException e = assertThrows(IOException.class, () -> SharedMemory.open(name, Access.READ_ONLY));
+            assertTrue(Files.exists(path, LinkOption.NOFOLLOW_LINKS));
+            assertFalse(e.getMessage().contains("has been removed"), e.getMessage());
+            assertTrue(e instanceof AccessDeniedException && e.getMessage().contains("stale"), e.toString());
+        } finally {
+            chattr("-i", path);
+        }
+    }
+
+    private static boolean chattr(String flags, Path path) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("chattr", flags, path.toString()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
     }
 
     @Test

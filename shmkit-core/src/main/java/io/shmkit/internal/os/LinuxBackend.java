@@ -207,7 +207,14 @@ final class LinuxBackend implements OsBackend {
                 LifetimeTag lifetime = readLifetime(fd, st);
                 if (lifetime == LifetimeTag.LAST_CLOSE && LibC.tryFlock(fd, LOCK_EX)) {
                     if (st.sameFile(LibC.lstatOrNull(path))) {
-                        unlinkQuietly(path);
+                        try {
+                            LibC.unlink(path);
+                        } catch (ErrnoException e) {
+                            if (e.errno() != ENOENT) {
+                                // Another user's, in the sticky /dev/shm, or immutable: it stays.
+                                throw failure(name, path, "remove the stale segment (its holders all died)", e);
+                            }
+                        }
                         throw new NoSuchFileException(name, null, "no shared memory segment with this name: " + path
                                 + " was left by holders that all died, and has been removed");
                     }
