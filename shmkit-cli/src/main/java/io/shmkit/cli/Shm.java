@@ -79,6 +79,17 @@ public final class Shm implements Callable<Integer> {
     public static int run(String... args) {
         CommandLine cli = commandLine();
         try {
+            String charset = System.getProperty("sun.jnu.encoding", "UTF-8");
+            if (!charset.equalsIgnoreCase("UTF-8")
+                    && java.util.Arrays.stream(args).anyMatch(a -> a.indexOf('\uFFFD') >= 0)) {
+                // The JVM decoded the command line with the locale's charset (ASCII in the POSIX
+                // locale): the bytes it could not decode are lost, and a name made of what is left
+                // would be another name.
+                cli.getErr().println("shm: the command line has characters that this locale's charset (" + charset
+                        + ") cannot decode, so names and texts would arrive garbled; run shm in a UTF-8 locale,"
+                        + " e.g. LC_ALL=C.UTF-8");
+                return ExitCodes.USAGE;
+            }
             return cli.execute(args);
         } finally {
             cli.getOut().flush();

@@ -116,6 +116,28 @@ class ShmCliTest extends CliTestSupport {
     }
 
     @Test
+    void aNonAsciiNameInThePosixLocaleIsRefusedNotGarbled() throws Exception {
+        // The JVM decodes the command line with the locale's charset: under LC_ALL=C each byte of
+        // a non-ASCII name arrives as U+FFFD, and a segment of that garbled name was created.
+        String name = uniqueName() + "-данные";
+        ProcessBuilder builder = ShmProcess.builder(List.of("create", name, "--size", "4K"));
+        builder.environment().put("LC_ALL", "C");
+        builder.environment().put("LANG", "C");
+        builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        Process p = builder.start();
+        String stderr = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "shm create did not end");
+        String garbled = name.substring(0, name.indexOf('-' + "данные")) + "-" + "\uFFFD".repeat(12);
+        try {
+            assertEquals(ExitCodes.USAGE, p.exitValue(), stderr);
+            assertTrue(stderr.contains("UTF-8 locale") && stderr.lines().count() == 1, stderr);
+            assertFalse(SharedMemory.exists(garbled), "a segment of the garbled name was made");
+        } finally {
+            SharedMemory.remove(garbled);
+        }
+    }
+
+    @Test
     void readerPrintsTheWritersLastMessageOnEnter() throws Exception {
         String name = uniqueName();
         ShmProcess writer = start("writer", name);
