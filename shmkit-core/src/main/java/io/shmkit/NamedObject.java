@@ -117,15 +117,20 @@ final class NamedObject implements AutoCloseable {
         }
     }
 
-    /** Opens the segment, or creates it when there is none. */
-    static NamedObject openOrCreate(String name, long size, SegmentOptions options, String kind, int magic,
-                                    Initializer init) throws IOException {
+    /**
+     * Opens the segment, or creates it when there is none.
+     *
+     * @param size the size to create it with
+     * @param minSize the least size an existing one may have, as for {@link #open}
+     */
+    static NamedObject openOrCreate(String name, long size, long minSize, SegmentOptions options, String kind,
+                                    int magic, Initializer init) throws IOException {
         for (int attempt = 0; ; attempt++) {
             try {
                 return create(name, size, options, init);
             } catch (FileAlreadyExistsException exists) {
                 try {
-                    return open(name, options, kind, magic, Math.min(size, HeaderDescriptor.SIZE));
+                    return open(name, options, kind, magic, minSize);
                 } catch (NoSuchFileException goneMeanwhile) {
                     // Its last holder closed it between our create and open: create again.
                     if (attempt >= 100) {

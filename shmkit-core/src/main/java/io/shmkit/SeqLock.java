@@ -256,7 +256,7 @@ public final class SeqLock implements AutoCloseable {
      */
     public static SeqLock openOrCreate(String name, int capacity, SegmentOptions options) throws IOException {
         checkCapacity(capacity);
-        return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), options, "seqlock",
+        return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), HEADER_SIZE, options, "seqlock",
                 SeqLockDescriptor.MAGIC,
                 m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
     }

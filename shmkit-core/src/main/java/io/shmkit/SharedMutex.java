@@ -249,7 +249,7 @@ public final class SharedMutex implements AutoCloseable {
      */
     public static SharedMutex openOrCreate(String name, SegmentOptions options) throws IOException {
         requireReadWrite(options);
-        return named(NamedObject.openOrCreate(name, SIZE, options, "mutex", MutexDescriptor.MAGIC,
+        return named(NamedObject.openOrCreate(name, SIZE, SIZE, options, "mutex", MutexDescriptor.MAGIC,
                 SharedMutex::format));
     }
 

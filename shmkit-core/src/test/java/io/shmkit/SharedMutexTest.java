@@ -435,5 +435,16 @@ class SharedMutexTest {
             assertTrue(ex.getMessage().contains("uninitialised"), ex.getMessage());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
         }
+        // a named segment with a mutex's header but too small for one: openOrCreate, like open, says so
+        String truncated = names.unique("truncated");
+        try (Segment s = SharedMemory.create(truncated, 16); View v = s.map()) {
+            v.memory().set(ValueLayout.JAVA_INT, 0, MutexDescriptor.MAGIC);
+            v.memory().set(ValueLayout.JAVA_SHORT, 4, (short) MutexDescriptor.VERSION);
+            for (var call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> SharedMutex.open(truncated), () -> SharedMutex.openOrCreate(truncated))) {
+                SegmentFormatException ex = assertThrows(SegmentFormatException.class, call);
+                assertTrue(ex.getMessage().contains(truncated) && ex.getMessage().contains("too small"), ex.getMessage());
+            }
+        }
     }
 }
