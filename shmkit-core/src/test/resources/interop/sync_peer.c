@@ -4,7 +4,9 @@
  *   sync_peer event-set NAME              set the named event; prints SET
  *   sync_peer event-wait NAME TIMEOUT_MS  wait for the named event; prints SET or TIMEOUT
  *   sync_peer seqlock-read NAME MILLIS    read the named seqlock for MILLIS, checking each value's
- *                                         checksum; prints "READS n TORN k VERSIONS v"
+ *                                         checksum; prints "READS n TORN k VERSIONS v", followed by
+ *                                         " UNFINISHED_WRITE w" when the time ran out while version w
+ *                                         was being written (its writer may have died mid-write)
  *   sync_peer mutex-hold NAME             lock the named mutex, print LOCKED, unlock when a line
  *                                         arrives on stdin, print UNLOCKED
  *
@@ -143,26 +145,40 @@ static int seqlock_read(const char *name, long millis) {
     unsigned char *buf = malloc(capacity);
     long reads = 0, bad = 0, versions = 0;
     uint64_t last = UINT64_MAX;
+    uint64_t unfinished = 0;
     int64_t end = now_ms() + millis;
     while (now_ms() < end) {
         uint64_t s1, s2;
         uint32_t n;
         for (;;) {
             s1 = atomic_load_explicit(seq, memory_order_acquire);
-            if (s1 & 1) continue;                   /* a write is in progress */
+            if (s1 & 1) goto retry;                 /* a write is in progress */
             n = *length;
-            if (n > capacity) continue;             /* torn length: the re-check below would fail */
+            if (n > capacity) goto retry;           /* torn length: the re-check below would fail */
             /* Racy by design (the seqlock contract): the copy is kept only if the sequence did not move. */
             memcpy(buf, (const void *) (base + 128), n);
             atomic_thread_fence(memory_order_acquire);
             s2 = atomic_load_explicit(seq, memory_order_relaxed);
             if (s1 == s2) break;
+        retry:
+            /* Never retry past the time given: a writer killed mid-write leaves the sequence odd
+             * until the next write, however long that takes. */
+            if (now_ms() >= end) {
+                if (s1 & 1) unfinished = (s1 >> 1) + 1;
+                goto done;
+            }
         }
         if (torn(buf, n)) bad++;
         if (s1 != last) { versions++; last = s1; }
         reads++;
     }
-    printf("READS %ld TORN %ld VERSIONS %ld\n", reads, bad, versions);
+done:
+    if (unfinished != 0) {
+        printf("READS %ld TORN %ld VERSIONS %ld UNFINISHED_WRITE %llu\n", reads, bad, versions,
+               (unsigned long long) unfinished);
+    } else {
+        printf("READS %ld TORN %ld VERSIONS %ld\n", reads, bad, versions);
+    }
     return 0;
 }
 

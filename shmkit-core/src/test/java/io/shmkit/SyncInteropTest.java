@@ -1,6 +1,8 @@
 package io.shmkit;
 
 import io.shmkit.internal.layout.EventDescriptor;
+import io.shmkit.internal.layout.MutexDescriptor;
+import io.shmkit.internal.layout.SeqLockDescriptor;
 import io.shmkit.testing.Checksummed;
 import io.shmkit.testing.ChildProcess;
 import io.shmkit.testing.NativePeers;
@@ -127,6 +129,32 @@ class SyncInteropTest {
             } finally {
                 stop.set(true);
                 writer.join();
+            }
+        }
+    }
+
+    /**
+     * A writer killed mid-write leaves the sequence odd until the next write: the C reader, the one
+     * docs/sync.md shows C programs, must still end when its time is up (and say why) instead of
+     * retrying forever.
+     */
+    @Test
+    void aCReaderEndsWhenTheWriterDiedMidWrite() throws Exception {
+        String name = names.unique("cdeadwriter");
+        Process gone = new ProcessBuilder("true").start();
+        assertTrue(gone.waitFor(30, TimeUnit.SECONDS));
+        try (SeqLock lock = SeqLock.create(name, 64); Segment s = SharedMemory.open(name); View v = s.map()) {
+            lock.write(Checksummed.make(new Random(3), lock.capacity()));
+            // What a writer killed mid-write leaves: an odd sequence, and the writers' mutex naming it.
+            long seq = v.memory().get(ValueLayout.JAVA_LONG, SeqLockDescriptor.SEQUENCE_OFFSET);
+            v.memory().set(ValueLayout.JAVA_LONG, SeqLockDescriptor.SEQUENCE_OFFSET, seq + 1);
+            v.memory().set(ValueLayout.JAVA_LONG, SeqLockDescriptor.WRITER_MUTEX_OFFSET
+                    + MutexDescriptor.LOCK_WORD_OFFSET, MutexDescriptor.tag((int) gone.pid(), 7));
+            try (ChildProcess p = c("seqlock-read", name, "200")) {
+                String line = p.awaitPrefix("READS ");
+                p.waitForSuccess();
+                assertEquals("0 TORN 0 VERSIONS 0 UNFINISHED_WRITE " + (seq / 2 + 1), line,
+                        "no value read, and the write in progress named");
             }
         }
     }
