@@ -184,6 +184,21 @@ done:
 
 /* ---- mutex: lock word (u64) at 8: pid | waiters bit 31 | start time low 32 bits << 32 ---- */
 
+/* The boot-time offset of this process's time namespace, in clock ticks (0 outside one). */
+static int64_t boottime_offset_ticks(void) {
+    FILE *f = fopen("/proc/self/timens_offsets", "r");
+    if (f == NULL) return 0;                    /* no time namespaces (before Linux 5.6) */
+    char clock[32];
+    long long sec, nsec;
+    int64_t ticks = 0;
+    while (fscanf(f, "%31s %lld %lld", clock, &sec, &nsec) == 3) {
+        if (strcmp(clock, "boottime") == 0) ticks = sec * 100 + nsec / 10000000;
+    }
+    fclose(f);
+    return ticks;
+}
+
+/* Field 22 of /proc/self/stat, less the offset the kernel adds in a time namespace. */
 static uint64_t start_time(void) {
     FILE *f = fopen("/proc/self/stat", "r");
     char buf[1024];
@@ -192,7 +207,7 @@ static uint64_t start_time(void) {
     buf[n] = 0;
     char *p = strrchr(buf, ')') + 2;            /* field 3 */
     for (int field = 3; field < 22; field++) p = strchr(p, ' ') + 1;
-    return strtoull(p, NULL, 10);
+    return strtoull(p, NULL, 10) - (uint64_t) boottime_offset_ticks();
 }
 
 #define WAITERS (1ull << 31)

@@ -27,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A C program (test resource {@code interop/sync_peer.c}, C11 atomics and futex(2), no shmkit
@@ -156,6 +157,34 @@ class SyncInteropTest {
                 assertEquals("0 TORN 0 VERSIONS 0 UNFINISHED_WRITE " + (seq / 2 + 1), line,
                         "no value read, and the write in progress named");
             }
+        }
+    }
+
+    /**
+     * A C owner in a time namespace subtracts its boot-time offset from its start time as
+     * docs/sync.md says, so Java outside reads the same start time and respects the live owner.
+     */
+    @Test
+    void aCOwnerInATimeNamespaceKeepsTheLock() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("unshare", "--user", "--map-root-user", "--time", "--boottime", "86400"));
+        cmd.addAll(peer);
+        cmd.addAll(List.of("mutex-hold", names.unique("ctimens")));
+        String name = cmd.getLast();
+        try (SharedMutex m = SharedMutex.create(name); ChildProcess p = ChildProcess.start(cmd)) {
+            String locked;
+            try {
+                locked = p.awaitPrefix("LOCKED");
+            } catch (AssertionError noLock) {
+                p.waitFor();
+                assumeTrue(false, "could not run the C peer in a time namespace here: " + p.stderr());
+                return;
+            }
+            assertEquals(p.pid(), m.ownerPid(), locked);
+            assertFalse(m.tryLock(), "Java took the lock of a live C owner in a time namespace");
+            assertFalse(m.tryLock(Duration.ofMillis(200)), "Java took the lock of a live C owner in a time namespace");
+            p.send("unlock");
+            p.awaitPrefix("UNLOCKED");
+            assertEquals(0, m.abandonCount());
         }
     }
 
