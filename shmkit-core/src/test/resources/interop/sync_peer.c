@@ -9,6 +9,11 @@
  *                                         was being written (its writer may have died mid-write)
  *   sync_peer mutex-hold NAME             lock the named mutex, print LOCKED, unlock when a line
  *                                         arrives on stdin, print UNLOCKED
+ *   sync_peer mutex-sleep NAME TIMEOUT_MS print READY; when a line arrives on stdin, sleep on the
+ *                                         named mutex's lock word (held, waiters bit set) as a
+ *                                         waiter does, but in one sleep of TIMEOUT_MS instead of
+ *                                         slices; prints SLEEPING, then WOKEN (a FUTEX_WAKE),
+ *                                         CHANGED or TIMEOUT
  *
  * All layouts are little-endian; every primitive starts with u32 magic, u16 version, u16 flags.
  */
@@ -240,12 +245,32 @@ static int mutex_hold(const char *name) {
     return 0;
 }
 
+static int mutex_sleep(const char *name, long timeout_ms) {
+    size_t size;
+    unsigned char *base = map_named(name, 1, &size);
+    expect_magic(base, "SMTX");
+    _Atomic uint64_t *word = (_Atomic uint64_t *) (base + 8);
+    printf("READY\n");
+    fflush(stdout);
+    char line[64];
+    if (fgets(line, sizeof line, stdin) == NULL) return 1;
+    uint64_t w = atomic_load(word);
+    if (w == 0 || !(w & WAITERS)) { printf("NOT_CONTENDED\n"); return 1; }
+    printf("SLEEPING\n");
+    fflush(stdout);
+    struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000 };
+    long r = futex(word, FUTEX_WAIT, (uint32_t) w, &ts);
+    printf(r == 0 ? "WOKEN\n" : errno == ETIMEDOUT ? "TIMEOUT\n" : "CHANGED\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && strcmp(argv[1], "event-set") == 0) return event_set(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "event-wait") == 0) return event_wait(argv[2], atol(argv[3]));
     if (argc >= 4 && strcmp(argv[1], "seqlock-read") == 0) return seqlock_read(argv[2], atol(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "mutex-hold") == 0) return mutex_hold(argv[2]);
-    fprintf(stderr, "usage: %s event-set|event-wait|seqlock-read|mutex-hold NAME [...]\n", argv[0]);
+    if (argc >= 4 && strcmp(argv[1], "mutex-sleep") == 0) return mutex_sleep(argv[2], atol(argv[3]));
+    fprintf(stderr, "usage: %s event-set|event-wait|seqlock-read|mutex-hold|mutex-sleep NAME [...]\n", argv[0]);
     return 2;
 }

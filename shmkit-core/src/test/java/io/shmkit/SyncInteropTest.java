@@ -188,6 +188,88 @@ class SyncInteropTest {
         }
     }
 
+    /**
+     * An unlock wakes one sleeper. When that one gives up instead of taking the free lock (here:
+     * interrupted), it must pass the wake-up on, or the other sleepers sleep on beside a free lock
+     * (shmkit's own waiters until the end of their 20 ms slice; the C sleeper here, which sleeps in
+     * one long wait, until its timeout). The futex wakes the earliest sleeper first: the Java
+     * waiter, asleep before the C one (unless its slice ended in between, which only makes the
+     * attempt say nothing: hence a few attempts).
+     */
+    @Test
+    void aWaiterThatGivesUpPassesTheWakeUpOn() throws Exception {
+        String name = names.unique("passon");
+        try (Segment seg = SharedMemory.create(name, 4096); View v = seg.map()) {
+            SharedMutex m = SharedMutex.initialize(v, 0);
+            String address = "0x" + Long.toHexString(v.memory().address() + MutexDescriptor.LOCK_WORD_OFFSET);
+            for (int attempt = 0; attempt < 10; attempt++) {
+                try (ChildProcess sleeper = c("mutex-sleep", name, "5000")) {
+                    sleeper.awaitPrefix("READY");
+                    m.lock();
+                    AtomicReference<Throwable> outcome = new AtomicReference<>();
+                    Thread waiter = Thread.ofPlatform().start(() -> {
+                        try {
+                            m.lockInterruptibly();
+                            m.unlock();
+                        } catch (Throwable t) {
+                            outcome.set(t);
+                        }
+                    });
+                    awaitCondition(() -> sleepsInFutex("/proc/self/task/*/syscall", address), "the Java waiter asleep");
+                    sleeper.send("go");
+                    sleeper.awaitPrefix("SLEEPING");
+                    awaitCondition(() -> sleepsInFutex("/proc/" + sleeper.pid() + "/syscall", null), "the C sleeper asleep");
+                    waiter.interrupt();
+                    m.unlock();
+                    assertTrue(waiter.join(Duration.ofSeconds(60)));
+                    assertTrue(outcome.get() instanceof InterruptedException, String.valueOf(outcome.get()));
+                    assertEquals("WOKEN", sleeper.await(l -> !l.isEmpty(), "the C sleeper's report"),
+                            "attempt " + attempt + ": the unlock's wake-up was lost with the waiter that gave up");
+                    sleeper.waitForSuccess();
+                }
+            }
+        }
+    }
+
+    /** Whether a thread whose /proc syscall file matches {@code glob} sleeps in futex(2) (on {@code address}, if given). */
+    private static boolean sleepsInFutex(String glob, String address) {
+        java.nio.file.Path dir = java.nio.file.Path.of(glob.substring(0, glob.lastIndexOf('/')));
+        String file = glob.substring(glob.lastIndexOf('/') + 1);
+        List<java.nio.file.Path> files = new ArrayList<>();
+        if (dir.getFileName().toString().equals("*")) {
+            try (var tasks = java.nio.file.Files.list(dir.getParent())) {
+                tasks.forEach(t -> files.add(t.resolve(file)));
+            } catch (IOException e) {
+                return false;
+            }
+        } else {
+            files.add(dir.resolve(file));
+        }
+        String futex = switch (System.getProperty("os.arch")) {
+            case "aarch64" -> "98";
+            default -> "202";
+        };
+        for (java.nio.file.Path f : files) {
+            try {
+                String[] call = java.nio.file.Files.readString(f).trim().split(" ");
+                if (call[0].equals(futex) && (address == null || call[1].equals(address))) {
+                    return true;
+                }
+            } catch (IOException | RuntimeException gone) {
+                // a thread that ended meanwhile
+            }
+        }
+        return false;
+    }
+
+    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
     @Test
     void aCProgramHoldsTheMutexAndJavaTakesOverWhenItIsKilled() throws Exception {
         String name = names.unique("cmutex");
