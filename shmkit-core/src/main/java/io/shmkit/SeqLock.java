@@ -322,6 +322,12 @@ public final class SeqLock implements AutoCloseable {
             throw new IllegalArgumentException("a value of " + length + " bytes does not fit in " + this
                     + " (capacity " + capacity + " bytes)");
         }
+        if (segment != null && length > 0) {
+            // A source that cannot be read (its arena closed, or confined to another thread) must
+            // fail here, as the copy would, and not once the sequence is odd: that would leave a
+            // write in progress that nobody finishes, and every reader waiting for it.
+            byte unused = segment.get(ValueLayout.JAVA_BYTE, 0);
+        }
         MemorySegment m = mem;
         try (SharedMutex.Guard held = writerMutex.lock()) {
             // Only writers change the sequence, and we hold the writers' lock: a plain read is current.
