@@ -423,9 +423,11 @@ class SharedMutexTest {
         }
         String event = names.unique("anevent");
         try (SharedEvent e = SharedEvent.create(event, true)) {
+            // an event (16 bytes) is named as one, as docs/sync.md shows, not as a segment too small for a mutex
             SegmentFormatException ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.open(event));
-            assertTrue(ex.getMessage().contains("not a mutex"), ex.getMessage());
-            assertThrows(SegmentFormatException.class, () -> SharedMutex.openOrCreate(event));
+            assertTrue(ex.getMessage().contains("not a mutex") && ex.getMessage().contains("a shmkit event"), ex.getMessage());
+            ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.openOrCreate(event));
+            assertTrue(ex.getMessage().contains("not a mutex") && ex.getMessage().contains("a shmkit event"), ex.getMessage());
         }
         // a segment that nobody initialised: the opener waits briefly, then says so
         String blank = names.unique("blank");
