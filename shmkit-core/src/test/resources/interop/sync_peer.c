@@ -4,9 +4,16 @@
  *   sync_peer event-set NAME              set the named event; prints SET
  *   sync_peer event-wait NAME TIMEOUT_MS  wait for the named event; prints SET or TIMEOUT
  *   sync_peer seqlock-read NAME MILLIS    read the named seqlock for MILLIS, checking each value's
- *                                         checksum; prints "READS n TORN k VERSIONS v"
+ *                                         checksum; prints "READS n TORN k VERSIONS v", followed by
+ *                                         " UNFINISHED_WRITE w" when the time ran out while version w
+ *                                         was being written (its writer may have died mid-write)
  *   sync_peer mutex-hold NAME             lock the named mutex, print LOCKED, unlock when a line
  *                                         arrives on stdin, print UNLOCKED
+ *   sync_peer mutex-sleep NAME TIMEOUT_MS print READY; when a line arrives on stdin, sleep on the
+ *                                         named mutex's lock word (held, waiters bit set) as a
+ *                                         waiter does, but in one sleep of TIMEOUT_MS instead of
+ *                                         slices; prints SLEEPING, then WOKEN (a FUTEX_WAKE),
+ *                                         CHANGED or TIMEOUT
  *
  * All layouts are little-endian; every primitive starts with u32 magic, u16 version, u16 flags.
  */
@@ -143,31 +150,60 @@ static int seqlock_read(const char *name, long millis) {
     unsigned char *buf = malloc(capacity);
     long reads = 0, bad = 0, versions = 0;
     uint64_t last = UINT64_MAX;
+    uint64_t unfinished = 0;
     int64_t end = now_ms() + millis;
     while (now_ms() < end) {
         uint64_t s1, s2;
         uint32_t n;
         for (;;) {
             s1 = atomic_load_explicit(seq, memory_order_acquire);
-            if (s1 & 1) continue;                   /* a write is in progress */
+            if (s1 & 1) goto retry;                 /* a write is in progress */
             n = *length;
-            if (n > capacity) continue;             /* torn length: the re-check below would fail */
+            if (n > capacity) goto retry;           /* torn length: the re-check below would fail */
             /* Racy by design (the seqlock contract): the copy is kept only if the sequence did not move. */
             memcpy(buf, (const void *) (base + 128), n);
             atomic_thread_fence(memory_order_acquire);
             s2 = atomic_load_explicit(seq, memory_order_relaxed);
             if (s1 == s2) break;
+        retry:
+            /* Never retry past the time given: a writer killed mid-write leaves the sequence odd
+             * until the next write, however long that takes. */
+            if (now_ms() >= end) {
+                if (s1 & 1) unfinished = (s1 >> 1) + 1;
+                goto done;
+            }
         }
         if (torn(buf, n)) bad++;
         if (s1 != last) { versions++; last = s1; }
         reads++;
     }
-    printf("READS %ld TORN %ld VERSIONS %ld\n", reads, bad, versions);
+done:
+    if (unfinished != 0) {
+        printf("READS %ld TORN %ld VERSIONS %ld UNFINISHED_WRITE %llu\n", reads, bad, versions,
+               (unsigned long long) unfinished);
+    } else {
+        printf("READS %ld TORN %ld VERSIONS %ld\n", reads, bad, versions);
+    }
     return 0;
 }
 
 /* ---- mutex: lock word (u64) at 8: pid | waiters bit 31 | start time low 32 bits << 32 ---- */
 
+/* The boot-time offset of this process's time namespace, in clock ticks (0 outside one). */
+static int64_t boottime_offset_ticks(void) {
+    FILE *f = fopen("/proc/self/timens_offsets", "r");
+    if (f == NULL) return 0;                    /* no time namespaces (before Linux 5.6) */
+    char clock[32];
+    long long sec, nsec;
+    int64_t ticks = 0;
+    while (fscanf(f, "%31s %lld %lld", clock, &sec, &nsec) == 3) {
+        if (strcmp(clock, "boottime") == 0) ticks = sec * 100 + nsec / 10000000;
+    }
+    fclose(f);
+    return ticks;
+}
+
+/* Field 22 of /proc/self/stat, less the offset the kernel adds in a time namespace. */
 static uint64_t start_time(void) {
     FILE *f = fopen("/proc/self/stat", "r");
     char buf[1024];
@@ -176,7 +212,7 @@ static uint64_t start_time(void) {
     buf[n] = 0;
     char *p = strrchr(buf, ')') + 2;            /* field 3 */
     for (int field = 3; field < 22; field++) p = strchr(p, ' ') + 1;
-    return strtoull(p, NULL, 10);
+    return strtoull(p, NULL, 10) - (uint64_t) boottime_offset_ticks();
 }
 
 #define WAITERS (1ull << 31)
@@ -209,12 +245,32 @@ static int mutex_hold(const char *name) {
     return 0;
 }
 
+static int mutex_sleep(const char *name, long timeout_ms) {
+    size_t size;
+    unsigned char *base = map_named(name, 1, &size);
+    expect_magic(base, "SMTX");
+    _Atomic uint64_t *word = (_Atomic uint64_t *) (base + 8);
+    printf("READY\n");
+    fflush(stdout);
+    char line[64];
+    if (fgets(line, sizeof line, stdin) == NULL) return 1;
+    uint64_t w = atomic_load(word);
+    if (w == 0 || !(w & WAITERS)) { printf("NOT_CONTENDED\n"); return 1; }
+    printf("SLEEPING\n");
+    fflush(stdout);
+    struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000 };
+    long r = futex(word, FUTEX_WAIT, (uint32_t) w, &ts);
+    printf(r == 0 ? "WOKEN\n" : errno == ETIMEDOUT ? "TIMEOUT\n" : "CHANGED\n");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && strcmp(argv[1], "event-set") == 0) return event_set(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "event-wait") == 0) return event_wait(argv[2], atol(argv[3]));
     if (argc >= 4 && strcmp(argv[1], "seqlock-read") == 0) return seqlock_read(argv[2], atol(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "mutex-hold") == 0) return mutex_hold(argv[2]);
-    fprintf(stderr, "usage: %s event-set|event-wait|seqlock-read|mutex-hold NAME [...]\n", argv[0]);
+    if (argc >= 4 && strcmp(argv[1], "mutex-sleep") == 0) return mutex_sleep(argv[2], atol(argv[3]));
+    fprintf(stderr, "usage: %s event-set|event-wait|seqlock-read|mutex-hold|mutex-sleep NAME [...]\n", argv[0]);
     return 2;
 }

@@ -92,7 +92,8 @@ final class NamedObject implements AutoCloseable {
      * Opens the segment and waits (briefly, bounded) until its creator has published a primitive
      * with magic {@code magic} in it.
      *
-     * @param minSize the least size the segment must have for its header to be read
+     * @param minSize the least size the segment must have for the primitive (another kind of
+     *                primitive, smaller, is named as such)
      */
     static NamedObject open(String name, SegmentOptions options, String kind, int magic, long minSize)
             throws IOException {
@@ -100,15 +101,20 @@ final class NamedObject implements AutoCloseable {
         Segment segment = SharedMemory.open(name, options);
         try {
             long size = segment.size();
-            if (size < minSize) {
-                throw new SegmentFormatException(name, 0, "not a " + kind + ": the segment has " + size
-                        + " bytes, less than the " + minSize + " a " + kind + " needs (segment too small)");
+            if (size < Math.min(minSize, HeaderDescriptor.SIZE)) {
+                throw tooSmall(name, kind, size, minSize);
             }
             if (options.access() == Access.COPY_ON_WRITE) {
                 throw new IllegalArgumentException("a " + kind + " works only in shared memory: open it READ_WRITE"
                         + " (or READ_ONLY where the kind allows it), not COPY_ON_WRITE");
             }
             View view = segment.map(0, size, options.access());
+            if (size < minSize) {
+                if (HeaderDescriptor.magicAcquire(view.memory()) != 0) {
+                    awaitPublished(view.memory(), name, kind, magic); // names another kind as such
+                }
+                throw tooSmall(name, kind, size, minSize);
+            }
             awaitPublished(view.memory(), name, kind, magic);
             return new NamedObject(segment, view, false);
         } catch (IOException | RuntimeException e) {
@@ -117,15 +123,25 @@ final class NamedObject implements AutoCloseable {
         }
     }
 
-    /** Opens the segment, or creates it when there is none. */
-    static NamedObject openOrCreate(String name, long size, SegmentOptions options, String kind, int magic,
-                                    Initializer init) throws IOException {
+    private static SegmentFormatException tooSmall(String name, String kind, long size, long minSize) {
+        return new SegmentFormatException(name, 0, "not a " + kind + ": the segment has " + size
+                + " bytes, less than the " + minSize + " a " + kind + " needs (segment too small)");
+    }
+
+    /**
+     * Opens the segment, or creates it when there is none.
+     *
+     * @param size the size to create it with
+     * @param minSize the least size an existing one may have, as for {@link #open}
+     */
+    static NamedObject openOrCreate(String name, long size, long minSize, SegmentOptions options, String kind,
+                                    int magic, Initializer init) throws IOException {
         for (int attempt = 0; ; attempt++) {
             try {
                 return create(name, size, options, init);
             } catch (FileAlreadyExistsException exists) {
                 try {
-                    return open(name, options, kind, magic, Math.min(size, HeaderDescriptor.SIZE));
+                    return open(name, options, kind, magic, minSize);
                 } catch (NoSuchFileException goneMeanwhile) {
                     // Its last holder closed it between our create and open: create again.
                     if (attempt >= 100) {

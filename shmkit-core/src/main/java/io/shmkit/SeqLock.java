@@ -256,7 +256,7 @@ public final class SeqLock implements AutoCloseable {
      */
     public static SeqLock openOrCreate(String name, int capacity, SegmentOptions options) throws IOException {
         checkCapacity(capacity);
-        return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), options, "seqlock",
+        return named(NamedObject.openOrCreate(name, SeqLockDescriptor.size(capacity), HEADER_SIZE, options, "seqlock",
                 SeqLockDescriptor.MAGIC,
                 m -> SeqLockDescriptor.initialize(m, capacity, ProcessIdentity.pidNamespace())));
     }
@@ -321,6 +321,12 @@ public final class SeqLock implements AutoCloseable {
         if (length > capacity) {
             throw new IllegalArgumentException("a value of " + length + " bytes does not fit in " + this
                     + " (capacity " + capacity + " bytes)");
+        }
+        if (segment != null && length > 0) {
+            // A source that cannot be read (its arena closed, or confined to another thread) must
+            // fail here, as the copy would, and not once the sequence is odd: that would leave a
+            // write in progress that nobody finishes, and every reader waiting for it.
+            byte unused = segment.get(ValueLayout.JAVA_BYTE, 0);
         }
         MemorySegment m = mem;
         try (SharedMutex.Guard held = writerMutex.lock()) {

@@ -197,7 +197,7 @@ public final class SharedEvent implements AutoCloseable {
     public static SharedEvent openOrCreate(String name, boolean manualReset, SegmentOptions options)
             throws IOException {
         requireReadWrite(options);
-        return named(NamedObject.openOrCreate(name, SIZE, options, "event", EventDescriptor.MAGIC,
+        return named(NamedObject.openOrCreate(name, SIZE, SIZE, options, "event", EventDescriptor.MAGIC,
                 m -> EventDescriptor.initialize(m, manualReset, false)));
     }
 

@@ -249,7 +249,7 @@ public final class SharedMutex implements AutoCloseable {
      */
     public static SharedMutex openOrCreate(String name, SegmentOptions options) throws IOException {
         requireReadWrite(options);
-        return named(NamedObject.openOrCreate(name, SIZE, options, "mutex", MutexDescriptor.MAGIC,
+        return named(NamedObject.openOrCreate(name, SIZE, SIZE, options, "mutex", MutexDescriptor.MAGIC,
                 SharedMutex::format));
     }
 
@@ -495,6 +495,7 @@ public final class SharedMutex implements AutoCloseable {
                     }
                 }
                 if (waiter.expired()) {
+                    passOnWakeUp(waiter);
                     return false;
                 }
                 if (!waiter.isVirtual() && (w & WAITERS) == 0) {
@@ -503,13 +504,31 @@ public final class SharedMutex implements AutoCloseable {
                     }
                     w |= WAITERS;
                 }
-                waiter.park(waitWord, (int) w);
+                try {
+                    waiter.park(waitWord, (int) w);
+                } catch (InterruptedException e) {
+                    passOnWakeUp(waiter);
+                    throw e;
+                }
             }
         } finally {
             if (watch != null) {
                 watch.close();
             }
             waiter.finish();
+        }
+    }
+
+    /**
+     * Leaving without the lock after having slept in the kernel (out of time, or interrupted): an
+     * unlock wakes one sleeper and clears the waiters bit, and the one it woke may have been us.
+     * Unless the word has the waiters bit again (its owner's unlock will wake someone), wake one
+     * sleeper in our place; otherwise the others would sleep on beside a free lock.
+     */
+    private void passOnWakeUp(Waiter waiter) {
+        if (waiter.rounds() > 0 && !waiter.isVirtual()
+                && ((long) LONG.getVolatile(mem, LOCK_WORD_OFFSET) & WAITERS) == 0) {
+            waitWord.wake(1);
         }
     }
 

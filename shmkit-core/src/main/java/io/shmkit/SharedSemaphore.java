@@ -210,7 +210,7 @@ public final class SharedSemaphore implements AutoCloseable {
             throws IOException {
         checkCounts(initial, max);
         requireReadWrite(options);
-        return named(NamedObject.openOrCreate(name, SIZE, options, "semaphore", SemaphoreDescriptor.MAGIC,
+        return named(NamedObject.openOrCreate(name, SIZE, SIZE, options, "semaphore", SemaphoreDescriptor.MAGIC,
                 m -> SemaphoreDescriptor.initialize(m, initial, max)));
     }
 

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -163,6 +165,50 @@ class SeqLockTest {
             SharedMutex writers = SharedMutex.attach(v, SeqLockDescriptor.WRITER_MUTEX_OFFSET);
             assertTrue(writers.isConsistent(), "the writer that took over marked it consistent");
             assertEquals(1, writers.abandonCount());
+        }
+    }
+
+    /**
+     * write(MemorySegment) of a segment that cannot be read (its arena closed, or confined to
+     * another thread) fails; it must fail before the write starts, not leave the sequence odd
+     * with nobody writing, which made every read wait 5 s for the stuck write and then throw.
+     */
+    @Test
+    void aWriteFromAnUnreadableSegmentFailsAndLeavesTheValueReadable() throws Exception {
+        String name = names.unique("badsource");
+        try (Segment seg = SharedMemory.create(name, SeqLock.sizeFor(64)); View v = seg.map()) {
+            SeqLock lock = SeqLock.initialize(v, 0, 64);
+            lock.write(utf8("good"));
+            MemorySegment closed;
+            try (Arena arena = Arena.ofConfined()) {
+                closed = arena.allocate(8);
+            }
+            MemorySegment closedSource = closed;
+            assertThrows(IllegalStateException.class, () -> lock.write(closedSource));
+            // a segment of an arena confined to another thread, which closes it when we are done
+            java.util.concurrent.SynchronousQueue<MemorySegment> handOver = new java.util.concurrent.SynchronousQueue<>();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            Thread owner = Thread.ofPlatform().start(() -> {
+                try (Arena elsewhere = Arena.ofConfined()) {
+                    handOver.put(elsewhere.allocate(8));
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            MemorySegment confined = handOver.poll(60, TimeUnit.SECONDS);
+            try {
+                assertThrows(WrongThreadException.class, () -> lock.write(confined));
+            } finally {
+                done.countDown();
+                owner.join();
+            }
+            long start = System.nanoTime();
+            SeqLock.Snapshot now = lock.snapshot();
+            assertEquals("good", new String(now.value(), StandardCharsets.UTF_8));
+            assertEquals(1, now.version());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(1), "read at once");
+            assertEquals(2, lock.write(utf8("next")));
         }
     }
 

@@ -218,6 +218,14 @@ class SharedEventTest {
         try (Segment seg = SharedMemory.create(named, 8)) {
             ex(() -> SharedEvent.open(named), "segment too small");
         }
+        // an event's header in a segment too small for an event: openOrCreate, like open, says so
+        String truncated = names.unique("truncated");
+        try (Segment seg = SharedMemory.create(truncated, 12); View v = seg.map()) {
+            v.memory().set(ValueLayout.JAVA_INT, 0, EventDescriptor.MAGIC);
+            v.memory().set(ValueLayout.JAVA_SHORT, 4, (short) EventDescriptor.VERSION);
+            ex(() -> SharedEvent.open(truncated), "segment too small");
+            ex(() -> SharedEvent.openOrCreate(truncated, true), "segment too small");
+        }
         String other = names.unique("other");
         try (Segment seg = SharedMemory.create(other, 4096); View v = seg.map()) {
             ex(() -> SharedEvent.attach(v, 0), "not initialised");

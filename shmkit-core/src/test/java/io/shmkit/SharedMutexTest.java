@@ -423,9 +423,11 @@ class SharedMutexTest {
         }
         String event = names.unique("anevent");
         try (SharedEvent e = SharedEvent.create(event, true)) {
+            // an event (16 bytes) is named as one, as docs/sync.md shows, not as a segment too small for a mutex
             SegmentFormatException ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.open(event));
-            assertTrue(ex.getMessage().contains("not a mutex"), ex.getMessage());
-            assertThrows(SegmentFormatException.class, () -> SharedMutex.openOrCreate(event));
+            assertTrue(ex.getMessage().contains("not a mutex") && ex.getMessage().contains("a shmkit event"), ex.getMessage());
+            ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.openOrCreate(event));
+            assertTrue(ex.getMessage().contains("not a mutex") && ex.getMessage().contains("a shmkit event"), ex.getMessage());
         }
         // a segment that nobody initialised: the opener waits briefly, then says so
         String blank = names.unique("blank");
@@ -434,6 +436,17 @@ class SharedMutexTest {
             SegmentFormatException ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.open(blank));
             assertTrue(ex.getMessage().contains("uninitialised"), ex.getMessage());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
+        }
+        // a named segment with a mutex's header but too small for one: openOrCreate, like open, says so
+        String truncated = names.unique("truncated");
+        try (Segment s = SharedMemory.create(truncated, 16); View v = s.map()) {
+            v.memory().set(ValueLayout.JAVA_INT, 0, MutexDescriptor.MAGIC);
+            v.memory().set(ValueLayout.JAVA_SHORT, 4, (short) MutexDescriptor.VERSION);
+            for (var call : List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> SharedMutex.open(truncated), () -> SharedMutex.openOrCreate(truncated))) {
+                SegmentFormatException ex = assertThrows(SegmentFormatException.class, call);
+                assertTrue(ex.getMessage().contains(truncated) && ex.getMessage().contains("too small"), ex.getMessage());
+            }
         }
     }
 }

@@ -142,5 +142,16 @@ class SharedSemaphoreTest {
             assertThrows(SegmentFormatException.class, () -> SharedSemaphore.initialize(v, 4090, 0, 1));
             assertThrows(SegmentFormatException.class, () -> SharedSemaphore.attach(v, 1));
         }
+        // a semaphore's header in a segment too small for a semaphore: openOrCreate, like open, says so
+        String truncated = names.unique("truncated");
+        try (Segment seg = SharedMemory.create(truncated, 16); View v = seg.map()) {
+            v.memory().set(ValueLayout.JAVA_INT, 0, SemaphoreDescriptor.MAGIC);
+            v.memory().set(ValueLayout.JAVA_SHORT, 4, (short) SemaphoreDescriptor.VERSION);
+            for (var call : java.util.List.<org.junit.jupiter.api.function.Executable>of(
+                    () -> SharedSemaphore.open(truncated), () -> SharedSemaphore.openOrCreate(truncated, 1, 1))) {
+                SegmentFormatException e = assertThrows(SegmentFormatException.class, call);
+                assertTrue(e.getMessage().contains(truncated) && e.getMessage().contains("too small"), e.getMessage());
+            }
+        }
     }
 }

@@ -1,14 +1,21 @@
 package io.shmkit;
 
+import io.shmkit.internal.layout.EventDescriptor;
+import io.shmkit.internal.layout.HeaderDescriptor;
 import io.shmkit.internal.layout.MutexDescriptor;
+import io.shmkit.internal.layout.SemaphoreDescriptor;
+import io.shmkit.internal.layout.SeqLockDescriptor;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SharedMemory.info and list tell what a named synchronization object is and its state. */
@@ -90,6 +97,42 @@ class SyncInfoTest {
             i = info(name);
             assertEquals(SegmentKind.MUTEX, i.kind());
             assertTrue(i.stateSummary().startsWith("invalid:") && i.state().containsKey("problem"), i.stateSummary());
+        }
+    }
+
+    /**
+     * Bytes that open() refuses as garbage are reported as invalid, not described as a state: a
+     * seqlock whose length exceeds its capacity was shown as "version 1, 5000 of 100 bytes".
+     */
+    @Test
+    void bytesThatOpenRefusesAreInvalid() throws Exception {
+        String event = names.unique("badevent");
+        String sem = names.unique("badsem");
+        String seq = names.unique("badseq");
+        String mutex = names.unique("badmutex");
+        try (SharedEvent e = SharedEvent.create(event, true); Segment es = SharedMemory.open(event); View ev = es.map();
+             SharedSemaphore s = SharedSemaphore.create(sem, 1, 2); Segment ss = SharedMemory.open(sem); View sv = ss.map();
+             SeqLock q = SeqLock.create(seq, 100); Segment qs = SharedMemory.open(seq); View qv = qs.map();
+             SharedMutex m = SharedMutex.create(mutex); Segment ms = SharedMemory.open(mutex); View mv = ms.map()) {
+            q.write("hello".getBytes());
+            ev.memory().set(ValueLayout.JAVA_INT, EventDescriptor.WAITERS_OFFSET, -3);
+            sv.memory().set(ValueLayout.JAVA_INT, SemaphoreDescriptor.WAITERS_OFFSET, -1);
+            qv.memory().set(ValueLayout.JAVA_INT, SeqLockDescriptor.LENGTH_OFFSET, 5000);
+            mv.memory().set(ValueLayout.JAVA_SHORT, HeaderDescriptor.FLAGS_OFFSET, (short) 4);
+            for (var c : List.<Object[]>of(
+                    new Object[] {event, (Executable) () -> SharedEvent.open(event), "waiter count"},
+                    new Object[] {sem, (Executable) () -> SharedSemaphore.open(sem), "waiter count"},
+                    new Object[] {seq, (Executable) () -> SeqLock.open(seq), "length"},
+                    new Object[] {mutex, (Executable) () -> SharedMutex.open(mutex), "flags"})) {
+                String name = (String) c[0];
+                String expected = (String) c[2];
+                SegmentFormatException refused = assertThrows(SegmentFormatException.class, (Executable) c[1]);
+                assertTrue(refused.getMessage().contains(expected), refused.getMessage());
+                SegmentInfo i = info(name);
+                assertTrue(i.stateSummary().startsWith("invalid:") && i.stateSummary().contains(expected),
+                        name + ": " + i.stateSummary());
+                assertTrue(String.valueOf(i.state().get("problem")).contains(expected), i.state().toString());
+            }
         }
     }
 }

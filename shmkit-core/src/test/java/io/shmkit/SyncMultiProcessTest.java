@@ -173,6 +173,67 @@ class SyncMultiProcessTest {
         }
     }
 
+    /**
+     * In a time namespace ({@code unshare --time}: containers, CRIU restores) /proc/PID/stat shows
+     * every process's start time shifted by that namespace's boot-time offset, so a process there
+     * and one outside read different start times for the same owner. Neither may take the other's
+     * live lock for that of a dead owner whose pid was reused: neither tryLock(), which checks the
+     * owner at once, nor a timed wait, which watches it.
+     */
+    @Test
+    void aLiveOwnerInAnotherTimeNamespaceKeepsTheLock() throws Exception {
+        List<String> unshare = List.of("unshare", "--user", "--map-root-user", "--time", "--boottime", "86400");
+        assumeTrue(canRun(unshare), "needs unshare(1) and time namespaces (Linux 5.6) open to this user");
+        String name = names.unique("timens");
+        try (SharedMutex m = SharedMutex.create(name)) {
+            // The owner in the time namespace, we outside.
+            List<String> holdCommand = new ArrayList<>(unshare);
+            holdCommand.addAll(ChildProcess.javaCommand());
+            holdCommand.addAll(List.of(SyncPeer.class.getName(), "hold", name));
+            ChildProcess holder = ChildProcess.start(holdCommand);
+            children.add(holder);
+            holder.awaitPrefix("LOCKED");
+            assertFalse(m.tryLock(), "tryLock() took the lock of a live owner in a time namespace");
+            assertFalse(m.tryLock(Duration.ofMillis(200)), "tryLock(200 ms) took the lock of a live owner in a time namespace");
+            holder.send("unlock");
+            holder.awaitPrefix("UNLOCKED");
+            holder.waitForSuccess();
+            // We the owner, the locker in the time namespace.
+            try (SharedMutex.Guard g = m.lock()) {
+                List<String> lockerCommand = new ArrayList<>(unshare);
+                lockerCommand.addAll(ChildProcess.javaCommand());
+                lockerCommand.addAll(List.of(ForeignLocker.class.getName(), name));
+                ChildProcess locker = ChildProcess.start(lockerCommand);
+                children.add(locker);
+                assertEquals("false", locker.awaitPrefix("TRYLOCK "), "tryLock() in a time namespace took a live owner's lock");
+                assertEquals("false", locker.awaitPrefix("TIMED "), "tryLock(200 ms) in a time namespace took a live owner's lock");
+                locker.waitForSuccess();
+                assertTrue(m.isHeldByCurrentThread());
+            }
+            assertEquals(0, m.abandonCount());
+            assertTrue(m.isConsistent());
+        }
+    }
+
+    private static boolean canRun(List<String> prefix) {
+        List<String> command = new ArrayList<>(prefix);
+        command.add("true");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return false;
+            }
+            return p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Tries to take a named mutex as another user, at once and for 200 ms: prints TRYLOCK and TIMED, true or false. */
     public static final class ForeignLocker {
         public static void main(String[] args) throws Exception {

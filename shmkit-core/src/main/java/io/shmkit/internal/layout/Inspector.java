@@ -1,12 +1,17 @@
 package io.shmkit.internal.layout;
 
+import io.shmkit.SegmentFormatException;
 import io.shmkit.internal.os.OsBackend;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads what a segment's first bytes say it holds, for {@code shm info} and {@code shm ls}: the
@@ -61,8 +66,35 @@ public final class Inspector {
                 case "semaphore" -> semaphore(b, segmentSize, state);
                 default -> seqlock(b, segmentSize, state, os);
             };
+            String refused = state.containsKey("problem") ? null : refusal(kind, head, segmentSize);
+            if (refused != null) {
+                state.keySet().retainAll(Set.of("layoutVersion"));
+                summary = problem(state, refused);
+            }
         }
         return new Description(kind, Collections.unmodifiableMap(state), summary);
+    }
+
+    /**
+     * Why opening the primitive would refuse these bytes (the checks of {@code attach} and
+     * {@code open}, which look at more than the state described here: unknown flags, negative
+     * waiter counts, a length beyond the capacity...), or null when it would not.
+     */
+    private static String refusal(String kind, byte[] head, long segmentSize) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mem = arena.allocate(head.length, 8);
+            MemorySegment.copy(head, 0, mem, ValueLayout.JAVA_BYTE, 0, head.length);
+            switch (kind) {
+                case "mutex" -> MutexDescriptor.check(mem, "", 0);
+                case "event" -> EventDescriptor.check(mem, "", 0);
+                case "semaphore" -> SemaphoreDescriptor.check(mem, "", 0);
+                default -> SeqLockDescriptor.check(mem, segmentSize, "", 0);
+            }
+            return null;
+        } catch (SegmentFormatException e) {
+            // The message names the segment and offset ("segment "", offset 0: "): keep the problem.
+            return e.getMessage().replaceFirst("^segment \"\", offset \\d+: ", "");
+        }
     }
 
     /** A channel's header (participants lie beyond the bytes inspected: {@code shm stat} shows them). */

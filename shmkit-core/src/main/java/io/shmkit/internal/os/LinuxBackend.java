@@ -704,6 +704,13 @@ final class LinuxBackend implements OsBackend {
      * The start time of process {@code pid} (field 22 of {@code /proc/PID/stat}, clock ticks
      * since boot, never negative), or one of the negative {@code STAT_*} answers. The one parser
      * of that file: callers differ only in what each answer means to them.
+     *
+     * <p>The kernel adds the <em>reader's</em> time namespace boot-time offset to that field, so a
+     * process in a time namespace ({@code unshare --time}, containers, CRIU restores) and one
+     * outside would read different start times for the same process, and each take the other's
+     * live lock for that of a dead owner whose pid was reused. The offset is taken off again
+     * ({@link TimeNamespace}): every process reads the start time as the initial time namespace
+     * shows it.
      */
     private static long statStartTime(int pid) {
         String stat;
@@ -724,10 +731,39 @@ final class LinuxBackend implements OsBackend {
             if ((f[0].equals("Z") || f[0].equals("X")) && Integer.parseInt(f[20 - 3]) <= 1) {
                 return STAT_ZOMBIE;
             }
-            long start = Long.parseLong(f[22 - 3]);
+            long start = Long.parseLong(f[22 - 3]) - TimeNamespace.BOOTTIME_OFFSET_TICKS;
             return start >= 0 ? start : STAT_UNPARSABLE;
         } catch (RuntimeException unparsable) {
             return STAT_UNPARSABLE;
+        }
+    }
+
+    /** This process's time namespace (read once). */
+    private static final class TimeNamespace {
+        /** The unit of the times in /proc/PID/stat: USER_HZ, 100 on every architecture Linux runs shmkit on. */
+        private static final long TICKS_PER_SECOND = 100;
+        /**
+         * The boot-time offset of this process's time namespace in clock ticks ({@code boottime}
+         * in {@code /proc/self/timens_offsets}; 0 in the initial namespace, or without time
+         * namespaces). Exact for offsets in whole ticks, as {@code unshare --boottime} sets them;
+         * an offset with a fraction of a tick may leave the start time one tick off.
+         */
+        static final long BOOTTIME_OFFSET_TICKS = boottimeOffsetTicks();
+
+        private static long boottimeOffsetTicks() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/timens_offsets"))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length == 3 && f[0].equals("boottime")) {
+                        long seconds = Long.parseLong(f[1]);
+                        long nanos = Long.parseLong(f[2]);
+                        return seconds * TICKS_PER_SECOND + Math.floorDiv(nanos * TICKS_PER_SECOND, 1_000_000_000L);
+                    }
+                }
+            } catch (IOException | RuntimeException noTimeNamespaces) {
+                // Before Linux 5.6, or without CONFIG_TIME_NS: no offsets.
+            }
+            return 0;
         }
     }
 
