@@ -168,8 +168,28 @@ def _aligned(length):
     return (length + RECORD_ALIGNMENT - 1) & -RECORD_ALIGNMENT
 
 
+def _boottime_offset_ticks():
+    """The boot-time offset of this process's time namespace in clock ticks (USER_HZ, 100):
+    "boottime" in /proc/self/timens_offsets, 0 in the initial namespace or without time
+    namespaces. The kernel adds the reader's offset to the start times in /proc/PID/stat; taking
+    it off again makes every process read the same start time for a process, as Java does."""
+    try:
+        with open("/proc/self/timens_offsets") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[0] == "boottime":
+                    return int(parts[1]) * 100 + int(parts[2]) // 10000000
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+_BOOTTIME_OFFSET_TICKS = None
+
+
 def process_start_time(pid):
-    """When process ``pid`` started (clock ticks since boot, /proc/PID/stat field 22), or -1 when
+    """When process ``pid`` started (clock ticks since boot, /proc/PID/stat field 22, as the initial
+    time namespace shows it), or -1 when
     there is no such process or it is a zombie. Pid and start time together name a process even
     when pids are reused. -2 when it exists but cannot be inspected (another user's process under
     hidepid): presume that one alive."""
@@ -195,9 +215,14 @@ def process_start_time(pid):
         # threads run on. Only a zombie alone in its thread group (field 20) is a dead process.
         if fields[0] in (b"Z", b"X") and int(fields[20 - 3]) <= 1:
             return -1
-        return int(fields[22 - 3])
+        start = int(fields[22 - 3])
     except ValueError:
         return -1
+    global _BOOTTIME_OFFSET_TICKS
+    if _BOOTTIME_OFFSET_TICKS is None:
+        _BOOTTIME_OFFSET_TICKS = _boottime_offset_ticks()
+    start -= _BOOTTIME_OFFSET_TICKS
+    return start if start >= 0 else -1
 
 
 def _libc():

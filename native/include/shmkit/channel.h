@@ -333,7 +333,30 @@ static inline void shmkit__spin_pause(void)
 #endif
 }
 
-/* When process pid started (clock ticks since boot, field 22 of /proc/PID/stat), or -1 when there
+/* The boot-time offset of this process's time namespace in clock ticks (USER_HZ, 100): "boottime"
+ * in /proc/self/timens_offsets, 0 in the initial namespace or without time namespaces. The kernel
+ * adds the reader's offset to the start times in /proc/PID/stat; taking it off again makes every
+ * process, in a time namespace or not, read the same start time for a process, as Java does. */
+static inline int64_t shmkit__boottime_offset_ticks(void)
+{
+    FILE *f = fopen("/proc/self/timens_offsets", "re");
+    if (f == NULL) {
+        return 0;
+    }
+    char clock[32];
+    long long sec, nsec;
+    int64_t ticks = 0;
+    while (fscanf(f, "%31s %lld %lld", clock, &sec, &nsec) == 3) {
+        if (strcmp(clock, "boottime") == 0) {
+            ticks = (int64_t) sec * 100 + nsec / 10000000;
+        }
+    }
+    fclose(f);
+    return ticks;
+}
+
+/* When process pid started (clock ticks since boot, field 22 of /proc/PID/stat, as the initial
+ * time namespace shows it), or -1 when there
  * is no such process or it is a zombie (all its threads ended: it holds nothing any more), or -2 when it exists but
  * cannot be inspected (another user's process under hidepid): presume that one alive. Pid and start
  * time together name a process even when pids are reused. */
@@ -384,7 +407,15 @@ static inline int64_t shmkit__process_start_time(int32_t pid)
     char *end;
     errno = 0;
     long long start = strtoll(p, &end, 10);
-    return end == p || errno != 0 || start < 0 ? -1 : (int64_t) start;
+    if (end == p || errno != 0) {
+        return -1;
+    }
+    static int64_t offset = -1; /* read once: a process does not change time namespace */
+    if (offset < 0) {
+        offset = shmkit__boottime_offset_ticks();
+    }
+    start -= offset;
+    return start < 0 ? -1 : (int64_t) start;
 }
 
 static inline int shmkit__futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns)

@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The shipped C header ({@code native/include/shmkit/channel.h}, through the example
@@ -404,6 +405,39 @@ class ChannelInteropTest {
             assertTrue(javaToo.getMessage().contains("live process " + pid), javaToo.getMessage());
             assertEquals(0, ch.header.get(ValueLayout.JAVA_LONG, slot + SlotDescriptor.POSITION_OFFSET),
                     "the message is still there for the slot's owner");
+        }
+    }
+
+    /**
+     * The kernel adds the reader's boot-time offset to the start times in /proc: a consumer in a
+     * time namespace records its start time less that offset, as Java reads it from outside, so
+     * Java takes it for the live process it is (neither a second consumer nor stat takes it for dead).
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aConsumerInATimeNamespaceIsAliveToJava(Peer peer) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("unshare", "--user", "--map-root-user", "--time", "--boottime", "86400"));
+        try (Channel ch = Channel.create(names.unique("timens"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            cmd.addAll(command(peer, ch.name(), 1, null));
+            try (ChildProcess p = ChildProcess.start(cmd)) {
+                ChannelStats.Participant joined;
+                try {
+                    joined = awaitParticipant(ch, p);
+                } catch (AssertionError notJoined) {
+                    p.waitFor();
+                    assumeTrue(false, "could not run the consumer in a time namespace here: " + p.stderr());
+                    return;
+                }
+                assertTrue(joined.alive(), "stat took the live consumer in a time namespace for dead: " + joined);
+                IllegalStateException second = assertThrows(IllegalStateException.class, ch::consumer,
+                        "a second consumer beside the live one in a time namespace");
+                assertTrue(second.getMessage().contains("live process " + p.pid()), second.getMessage());
+                assertTrue(out.offer(1, "hello".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("1\t5\thello", p.await(l -> true, "the message"));
+                p.waitForSuccess();
+            }
         }
     }
 
