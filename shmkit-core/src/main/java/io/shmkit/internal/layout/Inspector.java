@@ -151,7 +151,8 @@ public final class Inspector {
             state.put("ownerAlive", alive);
             long ownerThread = b.getLong(at + (int) MutexDescriptor.OWNER_THREAD_OFFSET);
             // A Java holder writes its pid beside its thread id; a C holder writes its tid alone.
-            state.put("ownerThread", ownerThread >>> 32 == pid ? MutexDescriptor.ownerThreadId(ownerThread) : ownerThread);
+            state.put("ownerThread", MutexDescriptor.ownerThreadPid(ownerThread) == pid
+                    ? MutexDescriptor.ownerThreadId(ownerThread) : ownerThread);
             state.put("waiters", (word & MutexDescriptor.WAITERS) != 0);
             s.append("locked by pid ").append(pid)
                     .append(alive ? " (alive)" : " (dead: the next locker takes it over)");

@@ -42,7 +42,7 @@ import java.lang.foreign.ValueLayout;
  *   holding the lock, the protected data may be half-updated, and nobody has marked it
  *   consistent since. Written only by the holder.</li>
  *   <li><b>owner thread id</b>: who in the owning process holds it: a Java holder writes its pid
- *   in the high 32 bits and the low 32 bits of its {@code Thread.threadId()} in the low ones
+ *   in the high 23 bits and the low 41 bits of its {@code Thread.threadId()} below them
  *   ({@link #ownerThreadWord}); a C program writes its thread id, or any non-zero number that no
  *   thread of another process writes. Java numbers threads per process, so the id alone would
  *   not tell a thread of this process from one of another. Ownership is by thread within the
@@ -113,16 +113,30 @@ public final class MutexDescriptor {
     }
 
     /**
-     * The owner-thread word a Java holder writes: its pid in the high half, the low 32 bits of its
-     * {@code Thread.threadId()} in the low half. Never 0 (a pid is at least 1).
+     * Bits of an owner-thread word that hold a Java holder's thread id; the pid (at most 2^22, so
+     * 23 bits) sits above them. Thread ids 2^41 apart share a word: a JVM would have to start more
+     * than two trillion threads while one of them holds the lock.
+     */
+    public static final int OWNER_THREAD_ID_BITS = 41;
+
+    private static final long OWNER_THREAD_ID_MASK = (1L << OWNER_THREAD_ID_BITS) - 1;
+
+    /**
+     * The owner-thread word a Java holder writes: its pid in the high 23 bits, the low 41 bits of
+     * its {@code Thread.threadId()} below them. Never 0 (a pid is at least 1).
      */
     public static long ownerThreadWord(int pid, long threadId) {
-        return ((long) pid << 32) | (threadId & 0xFFFF_FFFFL);
+        return ((long) pid << OWNER_THREAD_ID_BITS) | (threadId & OWNER_THREAD_ID_MASK);
     }
 
     /** The thread id part of an owner-thread word a Java holder wrote (for messages). */
     public static long ownerThreadId(long ownerThreadWord) {
-        return ownerThreadWord & 0xFFFF_FFFFL;
+        return ownerThreadWord & OWNER_THREAD_ID_MASK;
+    }
+
+    /** The pid part of an owner-thread word a Java holder wrote. */
+    public static int ownerThreadPid(long ownerThreadWord) {
+        return (int) (ownerThreadWord >>> OWNER_THREAD_ID_BITS);
     }
 
     /** The low 32 bits of the owner's start time recorded in a lock word. */

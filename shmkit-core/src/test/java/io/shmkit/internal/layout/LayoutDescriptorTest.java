@@ -11,6 +11,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,6 +126,18 @@ class LayoutDescriptorTest {
     private static void assertMagic(String text, int magic) {
         byte[] le = {(byte) magic, (byte) (magic >>> 8), (byte) (magic >>> 16), (byte) (magic >>> 24)};
         assertEquals(text, new String(le, StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void ownerThreadWordKeepsPidAndThreadIdApart() {
+        long word = MutexDescriptor.ownerThreadWord(4_194_304, 7);
+        assertEquals(4_194_304, MutexDescriptor.ownerThreadPid(word));
+        assertEquals(7, MutexDescriptor.ownerThreadId(word));
+        // A long-running JVM starting virtual threads reaches thread ids past 2^32 within hours:
+        // two threads of one process must not share a word until ids 2^41 apart.
+        assertNotEquals(MutexDescriptor.ownerThreadWord(42, 5), MutexDescriptor.ownerThreadWord(42, 5 + (1L << 32)));
+        assertNotEquals(MutexDescriptor.ownerThreadWord(42, 5), MutexDescriptor.ownerThreadWord(43, 5));
+        assertEquals((1L << 41) - 1, MutexDescriptor.ownerThreadId(MutexDescriptor.ownerThreadWord(1, -1L)));
     }
 
     @Test
