@@ -105,7 +105,7 @@ final class NamedObject implements AutoCloseable {
                 throw tooSmall(name, kind, size, minSize);
             }
             if (options.access() == Access.COPY_ON_WRITE) {
-                throw new IllegalArgumentException("a " + kind + " works only in shared memory: open it READ_WRITE"
+                throw new IllegalArgumentException(HeaderDescriptor.withArticle(kind) + " works only in shared memory: open it READ_WRITE"
                         + " (or READ_ONLY where the kind allows it), not COPY_ON_WRITE");
             }
             View view = segment.map(0, size, options.access());
@@ -124,8 +124,9 @@ final class NamedObject implements AutoCloseable {
     }
 
     private static SegmentFormatException tooSmall(String name, String kind, long size, long minSize) {
-        return new SegmentFormatException(name, 0, "not a " + kind + ": the segment has " + size
-                + " bytes, less than the " + minSize + " a " + kind + " needs (segment too small)");
+        return new SegmentFormatException(name, 0, "not " + HeaderDescriptor.withArticle(kind) + ": the segment has "
+                + size + " bytes, less than the " + minSize + " " + HeaderDescriptor.withArticle(kind)
+                + " needs (segment too small)");
     }
 
     /**
@@ -167,8 +168,8 @@ final class NamedObject implements AutoCloseable {
             LockSupport.parkNanos(500_000);
         }
         if (found != magic) {
-            throw new SegmentFormatException(name, 0, "not a " + kind + ": found magic "
-                    + HeaderDescriptor.describeMagic(found) + " where a " + kind + " has "
+            throw new SegmentFormatException(name, 0, "not " + HeaderDescriptor.withArticle(kind) + ": found magic "
+                    + HeaderDescriptor.describeMagic(found) + " where " + HeaderDescriptor.withArticle(kind) + " has "
                     + HeaderDescriptor.describeMagic(magic));
         }
     }

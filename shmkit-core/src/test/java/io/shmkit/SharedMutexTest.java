@@ -429,6 +429,12 @@ class SharedMutexTest {
             ex = assertThrows(SegmentFormatException.class, () -> SharedMutex.openOrCreate(event));
             assertTrue(ex.getMessage().contains("not a mutex") && ex.getMessage().contains("a shmkit event"), ex.getMessage());
         }
+        String mutex = names.unique("amutex");
+        try (SharedMutex m = SharedMutex.create(mutex)) {
+            SegmentFormatException ex = assertThrows(SegmentFormatException.class, () -> SharedEvent.open(mutex));
+            assertTrue(ex.getMessage().contains("not an event: found magic") && ex.getMessage().contains("where an event has"),
+                    ex.getMessage());
+        }
         // a segment that nobody initialised: the opener waits briefly, then says so
         String blank = names.unique("blank");
         try (Segment s = SharedMemory.create(blank, 64)) {

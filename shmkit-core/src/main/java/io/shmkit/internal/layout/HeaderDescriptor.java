@@ -77,6 +77,11 @@ public final class HeaderDescriptor {
         return null;
     }
 
+    /** The name of a kind with its indefinite article, for messages: "a mutex", "an event". */
+    public static String withArticle(String kind) {
+        return (!kind.isEmpty() && "aeiou".indexOf(Character.toLowerCase(kind.charAt(0))) >= 0 ? "an " : "a ") + kind;
+    }
+
     /** A magic for messages: its characters when printable ("SMTX"), its hex value otherwise. */
     public static String describeMagic(int magic) {
         StringBuilder b = new StringBuilder(4);
@@ -129,15 +134,15 @@ public final class HeaderDescriptor {
                                       String segmentName, long segmentOffset) throws SegmentFormatException {
         long at = segmentOffset + offset;
         if (offset < 0) {
-            throw new SegmentFormatException(segmentName, at, "a " + what + " cannot start at a negative offset");
+            throw new SegmentFormatException(segmentName, at, withArticle(what) + " cannot start at a negative offset");
         }
         if (offset > memory.byteSize() || size > memory.byteSize() - offset) {
-            throw new SegmentFormatException(segmentName, at, "a " + what + " needs " + size + " bytes, but only "
+            throw new SegmentFormatException(segmentName, at, withArticle(what) + " needs " + size + " bytes, but only "
                     + Math.max(0, memory.byteSize() - offset) + " are mapped there (the segment or view is too small)");
         }
         long address = memory.address() + offset;
         if (address % alignment != 0) {
-            throw new SegmentFormatException(segmentName, at, "a " + what + " must start at a multiple of "
+            throw new SegmentFormatException(segmentName, at, withArticle(what) + " must start at a multiple of "
                     + alignment + " bytes (its words are used atomically), but this offset is misaligned by "
                     + (address % alignment));
         }
@@ -156,12 +161,12 @@ public final class HeaderDescriptor {
                     + " (magic 0); create it first, e.g. with " + initHint(what));
         }
         if (magic != expectedMagic) {
-            throw new SegmentFormatException(segmentName, at, "not a " + what + ": found magic "
-                    + describeMagic(magic) + " where a " + what + " has " + describeMagic(expectedMagic));
+            throw new SegmentFormatException(segmentName, at, "not " + withArticle(what) + ": found magic "
+                    + describeMagic(magic) + " where " + withArticle(what) + " has " + describeMagic(expectedMagic));
         }
         int version = version(mem);
         if (version != expectedVersion) {
-            throw new SegmentFormatException(segmentName, at, "a " + what + " of layout version " + version
+            throw new SegmentFormatException(segmentName, at, withArticle(what) + " of layout version " + version
                     + ", but this shmkit reads version " + expectedVersion);
         }
     }
