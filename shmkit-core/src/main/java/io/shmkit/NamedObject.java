@@ -163,7 +163,8 @@ final class NamedObject implements AutoCloseable {
             if (System.nanoTime() - deadline > 0) {
                 throw new SegmentFormatException(name, 0, "no " + kind + " here: the segment is still "
                         + "uninitialised (magic 0) after " + TimeUnit.NANOSECONDS.toMillis(PUBLISH_WAIT_NANOS)
-                        + " ms; its creator may have died while creating it (remove it: shm rm " + name + ")");
+                        + " ms: either a plain data segment (its first bytes are zero), or " + HeaderDescriptor.withArticle(kind)
+                        + " whose creator died while creating it (that one only, remove: shm rm " + name + ")");
             }
             LockSupport.parkNanos(500_000);
         }
