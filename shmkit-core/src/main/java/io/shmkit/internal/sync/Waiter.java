@@ -106,7 +106,12 @@ public final class Waiter {
         } else {
             word.await(expected, max);
         }
-        round++;
+        if (round < Integer.MAX_VALUE) {
+            // Saturates: a negative count would shift the backoff by a negative distance, and
+            // rounds() > 0 tells the mutex this waiter slept (so that it takes the lock with the
+            // waiters bit and its unlock wakes the next sleeper).
+            round++;
+        }
         checkInterrupt();
     }
 
