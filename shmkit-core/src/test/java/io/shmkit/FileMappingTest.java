@@ -1,6 +1,7 @@
 package io.shmkit;
 
 import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.NativePeers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +101,7 @@ class FileMappingTest {
 
     @Test
     void aFileAnotherProgramHoldsAnExclusiveFlockOnMapsWithoutWaiting() throws Exception {
+        NativePeers.requirePython();
         // Programs coordinate work on their data files with flock(1) or flock(2); mapping such a
         // file must not wait, unbounded, until they let go.
         Path file = dir.resolve("flocked.bin");

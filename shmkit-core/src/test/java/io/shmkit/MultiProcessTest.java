@@ -1,6 +1,7 @@
 package io.shmkit;
 
 import io.shmkit.testing.ChildProcess;
+import io.shmkit.testing.NativePeers;
 import io.shmkit.testing.SegmentPeer;
 import io.shmkit.testing.TestSegments;
 import org.junit.jupiter.api.AfterEach;
@@ -208,6 +209,7 @@ class MultiProcessTest {
 
     @Test
     void aSegmentAnotherProgramHoldsAnExclusiveFlockOnOpensWithoutWaiting() throws Exception {
+        NativePeers.requirePython();
         // A C or Python program may flock(LOCK_EX) its own segment (as its own lock); shmkit's
         // closers never hold that lock on a persistent segment, so opening must not wait for it.
         String name = names.unique("flocked");

@@ -33,6 +33,11 @@ public final class NativePeers {
         }
     }
 
+    /** Skips the test when python3 is missing (for tests that run {@code python3 -c SCRIPT} themselves). */
+    public static void requirePython() {
+        requireTool("python3", "--version");
+    }
+
     /** The command that runs a Python peer script; skips the test when python3 is missing. */
     public static List<String> python(String script, Path dir) throws IOException {
         requireTool("python3", "--version");
