@@ -29,7 +29,7 @@ import java.util.concurrent.TimeoutException;
             "Run COMMAND while holding the named mutex NAME (a robust interprocess mutex; created if missing), like "
                 + "flock(1): other `shm lock NAME` commands, and programs using SharedMutex NAME, wait their turn.",
             "Exits with COMMAND's exit code (128 + the signal number when a signal ended it; 127 when it could not "
-                + "be run).",
+                + "be found, 126 when it could not be run, as shells do).",
             "When the previous holder died holding the mutex (kill -9 included), it says so on stderr before running "
                 + "COMMAND, and marks the mutex consistent again once COMMAND succeeds (exit code 0); until then every "
                 + "next holder is told.",
