@@ -56,8 +56,8 @@
 #if defined(__STRICT_ANSI__) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_POSIX_C_SOURCE)
 #error "shmkit/channel.h needs POSIX and GNU declarations: compile with -D_GNU_SOURCE (or -std=gnu11)"
 #endif
-#if __STDC_VERSION__ < 201112L
-#error "shmkit/channel.h needs C11"
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "shmkit/channel.h needs C11 (or C++11 and later)"
 #endif
 
 #include <errno.h>
@@ -79,7 +79,19 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are little-endian");
+/* The header compiles as C11 and as C++11 and later (g++/clang++; it uses the anonymous struct in
+ * a union that GNU C++ accepts), with the same meaning: no implicit conversions from void *, no
+ * designated initializers, every function static inline (so extern "C" changes no linkage). */
+#if defined(__cplusplus)
+#define SHMKIT__STATIC_ASSERT(condition, message) static_assert(condition, message)
+#define SHMKIT__EXTENSION __extension__
+extern "C" {
+#else
+#define SHMKIT__STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#define SHMKIT__EXTENSION
+#endif
+
+SHMKIT__STATIC_ASSERT(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are little-endian");
 
 /* ------------------------------------------------------------------------------------------- */
 /* Layout, version 1 (io.shmkit.internal.layout.ChannelDescriptor, SlotDescriptor,               */
@@ -175,7 +187,7 @@ struct shmkit_channel_slot {
     int64_t position;            /* consumers: next position to read; many-to-one producers: claim */
     int64_t messages;            /* consumed or produced through this slot */
     union {
-        struct {
+        SHMKIT__EXTENSION struct { /* anonymous: standard C11, a GNU extension in C++ */
             int32_t claim_length; /* many-to-one producers: bytes of the claim in progress */
             int32_t reserved;
         };
@@ -185,7 +197,7 @@ struct shmkit_channel_slot {
 };
 
 #define SHMKIT__CHECK_OFFSET(type, field, offset) \
-    _Static_assert(offsetof(struct type, field) == (offset), #type "." #field " must be at " #offset)
+    SHMKIT__STATIC_ASSERT(offsetof(struct type, field) == (offset), #type "." #field " must be at " #offset)
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, magic, SHMKIT_MAGIC_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, version, SHMKIT_VERSION_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, kind, SHMKIT_KIND_OFFSET);
@@ -203,8 +215,8 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_header, data_signal, SHMKIT_DATA_SIGNAL_OFFS
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, consumers_waiting, SHMKIT_CONSUMERS_WAITING_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, space_signal, SHMKIT_SPACE_SIGNAL_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, producers_waiting, SHMKIT_PRODUCERS_WAITING_OFFSET);
-_Static_assert(sizeof(struct shmkit_channel_header) == SHMKIT_HEADER_LENGTH, "the header is 320 bytes");
-_Static_assert(SHMKIT_TAIL_OFFSET == 1 * SHMKIT_CACHE_LINE && SHMKIT_DATA_SIGNAL_OFFSET == 3 * SHMKIT_CACHE_LINE
+SHMKIT__STATIC_ASSERT(sizeof(struct shmkit_channel_header) == SHMKIT_HEADER_LENGTH, "the header is 320 bytes");
+SHMKIT__STATIC_ASSERT(SHMKIT_TAIL_OFFSET == 1 * SHMKIT_CACHE_LINE && SHMKIT_DATA_SIGNAL_OFFSET == 3 * SHMKIT_CACHE_LINE
                && SHMKIT_SPACE_SIGNAL_OFFSET == 4 * SHMKIT_CACHE_LINE, "each group of writers has a cache line");
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, owner, SHMKIT_SLOT_OWNER_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, start_time, SHMKIT_SLOT_START_TIME_OFFSET);
@@ -215,7 +227,7 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_slot, claim_length, SHMKIT_SLOT_CLAIM_LENGTH
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, reserved, SHMKIT_SLOT_RESERVED_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, retiring, SHMKIT_SLOT_RETIRING_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, name, SHMKIT_SLOT_NAME_OFFSET);
-_Static_assert(sizeof(struct shmkit_channel_slot) == SHMKIT_SLOT_LENGTH, "a slot is 64 bytes");
+SHMKIT__STATIC_ASSERT(sizeof(struct shmkit_channel_slot) == SHMKIT_SLOT_LENGTH, "a slot is 64 bytes");
 #if !defined(__GCC_ATOMIC_LLONG_LOCK_FREE) || __GCC_ATOMIC_LLONG_LOCK_FREE != 2
 #error "shmkit channels need lock-free 64-bit atomics (positions and owner words), as the Java side uses"
 #endif
@@ -739,8 +751,8 @@ static inline int shmkit_channel_open(shmkit_channel *ch, const char *name, unsi
     if (base == MAP_FAILED) {
         return shmkit__fail_errno(ch, errno, "map");
     }
-    ch->base = base;
-    ch->header = base;
+    ch->base = (unsigned char *) base;
+    ch->header = (struct shmkit_channel_header *) base;
     /* SYNC POINT: pairs with the creator's release store of the magic, written after the header. */
     int64_t deadline = shmkit__nanotime() + INT64_C(2000000000);
     while (__atomic_load_n(&ch->header->magic, __ATOMIC_ACQUIRE) == 0 && shmkit__nanotime() < deadline) {
@@ -1267,5 +1279,9 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
         }
     }
 }
+
+#if defined(__cplusplus)
+} /* extern "C" */
+#endif
 
 #endif /* SHMKIT_CHANNEL_H */

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -243,6 +244,51 @@ class ChannelInteropTest {
             python.waitForSuccess();
             assertTrue(ch.stats().tail() > 100L * ch.capacity(), "wrapped many times");
         }
+    }
+
+    /**
+     * C++ programs include the header as it is (native/include/shmkit/channel.h compiles as C++ with
+     * -Wall -Wextra -Werror): a consumer across many wraps, and a named subscriber, each reading every
+     * message a Java producer sends.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"c++17", "c++20"})
+    void cxxProgramsIncludeTheHeaderAndReadEveryMessage(String std) throws Exception {
+        List<String> program = NativePeers.cxx("channel_consumer.cpp", buildDir, std,
+                "-I" + NativePeers.repoPath("native/include"));
+        int n = 10_000;
+        try (Channel ch = Channel.create(names.unique("cxx"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = ChildProcess.start(withArgs(program, ch.name(), Integer.toString(n)))) {
+            send(out, 0, 0, n);
+            readAll(p, new InteropMessages.Checker(std, 1, ch.maxMessageLength()), n);
+            p.waitForSuccess();
+            ChannelStats stats = ch.stats();
+            assertTrue(stats.tail() > 50L * ch.capacity(), "wrapped many times: tail " + stats.tail());
+            ChannelStats.Participant consumer = stats.participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals("closed", consumer.state(), "the C++ consumer left its slot cleanly");
+            assertEquals(n, consumer.messages());
+            assertEquals(stats.tail(), consumer.position());
+        }
+        try (Channel ch = Channel.create(names.unique("cxxsub"), ChannelKind.PUBLISH_SUBSCRIBE,
+                ChannelOptions.defaults().capacity(4096).maxSubscribers(2));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = ChildProcess.start(withArgs(program, ch.name(), Integer.toString(n), "cxx"))) {
+            ChannelStats.Participant joined = awaitParticipant(ch, p);
+            assertTrue(joined.alive(), "the C++ subscriber's pid and start time identify it");
+            assertEquals("cxx", joined.subscriberName());
+            send(out, 0, 0, n);
+            readAll(p, new InteropMessages.Checker(std + " subscriber", 1, ch.maxMessageLength()), n);
+            p.waitForSuccess();
+        }
+    }
+
+    private static List<String> withArgs(List<String> program, String... args) {
+        List<String> cmd = new ArrayList<>(program);
+        cmd.addAll(List.of(args));
+        return cmd;
     }
 
     @Test
