@@ -53,7 +53,10 @@
 #if !defined(__linux__)
 #error "shmkit/channel.h supports Linux only: it relies on futex(2) and /proc"
 #endif
-#if defined(__STRICT_ANSI__) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_POSIX_C_SOURCE)
+/* Strict modes (-std=c11) and explicit _POSIX_C_SOURCE/_XOPEN_SOURCE hide syscall(), flock() and
+ * S_ISVTX, which only _DEFAULT_SOURCE (implied by _GNU_SOURCE) declares. (g++ defines _GNU_SOURCE.) */
+#if !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) \
+        && (defined(__STRICT_ANSI__) || defined(_POSIX_C_SOURCE) || defined(_XOPEN_SOURCE))
 #error "shmkit/channel.h needs POSIX and GNU declarations: compile with -D_GNU_SOURCE (or -std=gnu11)"
 #endif
 #if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
