@@ -22,6 +22,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,9 +48,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ChannelInteropTest {
 
-    /** The languages that read; Python twice, with real atomics and in its documented plain mode. */
+    /**
+     * The languages that read; C twice, as users build it and with sanitizers (ASan, UBSan, LSan:
+     * any report fails the run); Python twice, with real atomics and in its documented plain mode.
+     */
     enum Peer {
-        C, PYTHON, PYTHON_PLAIN
+        C, C_SANITIZED, PYTHON, PYTHON_PLAIN;
+
+        boolean isC() {
+            return this == C || this == C_SANITIZED;
+        }
     }
 
     private static final long TIMEOUT_MS = 60_000;
@@ -58,6 +66,7 @@ class ChannelInteropTest {
     @TempDir
     static Path buildDir;
     private static List<String> cConsumer;
+    private static List<String> sanitizedConsumer;
 
     private final TestSegments names = new TestSegments();
 
@@ -66,12 +75,51 @@ class ChannelInteropTest {
         names.removeAll();
     }
 
+    /**
+     * The C example as every C test runs it. {@code -Dshmkit.interop.cflags="..."} adds compiler flags,
+     * to run them all on another build, e.g. {@link #SANITIZE}.
+     */
     private static synchronized List<String> cConsumer() throws IOException {
         if (cConsumer == null) {
+            List<String> flags = new ArrayList<>(List.of("-Wextra", "-I" + NativePeers.repoPath("native/include")));
+            String extra = System.getProperty("shmkit.interop.cflags", "").strip();
+            if (!extra.isEmpty()) {
+                flags.addAll(List.of(extra.split("\\s+")));
+            }
             cConsumer = NativePeers.cFromRepo("native/examples/channel_consumer.c", buildDir,
-                    "-Wextra", "-I" + NativePeers.repoPath("native/include"));
+                    flags.toArray(String[]::new));
         }
         return cConsumer;
+    }
+
+    /** AddressSanitizer and UndefinedBehaviorSanitizer, any report ending the program with an error. */
+    static final String SANITIZE = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g";
+
+    /** The C example built with {@link #SANITIZE}; skips the test where the sanitizers cannot build or run. */
+    private static synchronized List<String> sanitizedConsumer() throws IOException {
+        if (sanitizedConsumer == null) {
+            Path dir = Files.createDirectories(buildDir.resolve("sanitized"));
+            List<String> flags = new ArrayList<>(List.of("-Wextra", "-I" + NativePeers.repoPath("native/include")));
+            flags.addAll(List.of(SANITIZE.split(" ")));
+            List<String> built;
+            try {
+                built = NativePeers.cFromRepo("native/examples/channel_consumer.c", dir, flags.toArray(String[]::new));
+            } catch (AssertionError e) {
+                assumeTrue(!e.getMessage().contains("san"), "no sanitizer runtime here: " + e.getMessage());
+                throw e;
+            }
+            try (ChildProcess probe = ChildProcess.start(built)) {
+                int code = probe.waitFor();
+                assumeTrue(code == 2, "the sanitized build cannot run here (exit " + code + "): " + probe.stderr());
+            }
+            sanitizedConsumer = built;
+        }
+        return sanitizedConsumer;
+    }
+
+    /** What a C peer's sanitizers reported, if anything (a report also makes its exit code nonzero). */
+    private static void assertNoSanitizerReport(ChildProcess p) {
+        assertFalse(p.stderr().contains("Sanitizer") || p.stderr().contains("runtime error"), p.stderr());
     }
 
     /**
@@ -80,9 +128,10 @@ class ChannelInteropTest {
      */
     private static List<String> command(Peer peer, String channel, long count, String subscriber) throws IOException {
         List<String> cmd = new ArrayList<>(peer == Peer.C ? cConsumer()
+                : peer == Peer.C_SANITIZED ? sanitizedConsumer()
                 : NativePeers.pythonFromRepo("native/python/shmkit_channel.py"));
         cmd.addAll(List.of(channel, "--count", Long.toString(count)));
-        if (peer == Peer.C) {
+        if (peer.isC()) {
             cmd.addAll(List.of("--timeout-ms", Long.toString(TIMEOUT_MS)));
         } else {
             cmd.addAll(List.of("--timeout", Long.toString(TIMEOUT_MS / 1000)));
@@ -157,7 +206,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void manyToOneFromThreadsAndAnotherProcess(Peer peer) throws Exception {
         int threads = 3;
         int perProducer = 5000;
@@ -329,7 +378,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON", "PYTHON_PLAIN"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON", "PYTHON_PLAIN"})
     void aProducerKilledMidRecordIsSkipped(Peer peer) throws Exception {
         int n = 2000;
         try (Channel ch = Channel.create(names.unique("deadprod"), ChannelKind.MANY_TO_ONE,
@@ -348,7 +397,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void aManyToOneConsumerTakesOverFromOneKilledWhileZeroingARecord(Peer peer) throws Exception {
         String name = names.unique("retiring");
         try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE,
@@ -488,7 +537,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void segmentsThatAreNotChannelsAreRefusedClearly(Peer peer) throws Exception {
         Map<String, String> expected = new HashMap<>();
         String missing = names.unique("missing");
@@ -521,13 +570,14 @@ class ChannelInteropTest {
                     assertTrue(proc.stderr().contains(e.getValue()), "for " + e.getKey() + " expected \"" + e.getValue()
                             + "\" in: " + proc.stderr());
                     assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                    assertNoSanitizerReport(proc);
                 }
             }
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void corruptedRecordsAndPositionsAreReportedNotWaitedOn(Peer peer) throws Exception {
         // Each is a state no writer leaves: a reader that waited on it would wait for ever, one that
         // went on would read from the middle of records. As the Java consumer does, the peers stop
@@ -556,6 +606,7 @@ class ChannelInteropTest {
                     assertEquals(1, proc.waitFor(), e.getKey() + ", stderr: " + proc.stderr());
                     assertTrue(proc.stderr().contains(e.getKey()), "expected \"" + e.getKey() + "\" in: " + proc.stderr());
                     assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                    assertNoSanitizerReport(proc);
                 }
             }
         }
