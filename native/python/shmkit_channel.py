@@ -58,7 +58,14 @@ Holding the channel
 -------------------
 Like every shmkit handle, an open Channel holds a shared flock(2) on the segment, so a channel
 whose lifetime is "until last close" stays while this program has it open, and is removed when
-this program closes it last.
+this program closes it last. A channel whose name is removed while it is open stays usable (the
+mapping lives on), as in Java and C.
+
+A segment truncated by another process while it is open: :meth:`Channel.await_messages` checks the
+file's size before it reads and after each sleep and raises :class:`ChannelError` ("corrupted",
+"was truncated under this process"), and :meth:`Channel.close` then leaves quietly. :meth:`Channel.poll`
+does not check (a system call per poll): a truncation that lands while it reads is a SIGBUS, which
+Python cannot catch, and the interpreter dies (exit status 135).
 """
 
 import argparse
@@ -728,6 +735,11 @@ class Channel:
         message this one consumed. Does nothing when not attached."""
         if self._slot is None:
             return
+        if os.fstat(self._fd).st_size < self._slot + SLOT_LENGTH:
+            # Truncated under us with the slot's page: nothing left to leave, and touching it
+            # would kill the interpreter with SIGBUS.
+            self._slot = None
+            return
         mine = _owner(ACTIVE, self._pid)
         closed = _owner(CLOSED, self._pid)
         if isinstance(self._mem, _LibAtomic):
@@ -936,6 +948,18 @@ class Channel:
             raise self._corrupted_record(position, header,
                                          "no record although the tail is past it, and no producer slot claims it")
 
+    def _check_not_truncated(self):
+        """The segment's file shrank below the ring (truncated by another process): reading the
+        missing pages would kill the interpreter with SIGBUS, which Python cannot catch. One fstat,
+        for the waiting path only."""
+        needed = self._data + self.capacity
+        size = os.fstat(self._fd).st_size
+        if size < needed:
+            raise ChannelError("corrupted", 'channel "%s" was truncated under this process: it is %d bytes, its '
+                                            "header needs %d; its missing pages cannot be read"
+                               % (self.name, size, needed))
+        return size
+
     def _available(self):
         header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)
         return _s32(header & 0xFFFFFFFF) > 0
@@ -950,6 +974,7 @@ class Channel:
         deadline = time.monotonic() + timeout
         futex = isinstance(self._mem, _LibAtomic) and _SYS_FUTEX is not None
         while True:
+            self._check_not_truncated()
             left = deadline - time.monotonic()
             if self._available():
                 return True
@@ -966,9 +991,12 @@ class Channel:
                         return True
                     self._futex(DATA_SIGNAL_OFFSET, _FUTEX_WAIT, seq, min(left, _SLICE))
                 finally:
-                    self._mem.add32(CONSUMERS_WAITING_OFFSET, -1)
+                    # Where the count's word is still in the file (truncated or not).
+                    if os.fstat(self._fd).st_size >= CONSUMERS_WAITING_OFFSET + 4:
+                        self._mem.add32(CONSUMERS_WAITING_OFFSET, -1)
             else:
                 time.sleep(min(left, 0.001))
+            self._check_not_truncated()
             header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)
             if _s32(header & 0xFFFFFFFF) <= 0:
                 self._check_idle(self.position, header)

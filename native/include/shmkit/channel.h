@@ -35,8 +35,11 @@
  * Every function returns 0 (or a count) on success and a negative SHMKIT_E* code on failure, with
  * a sentence in ch->error. A segment that is not a channel, is of a newer layout version, or is
  * corrupted is reported, never trusted: every position and length read from shared memory is
- * checked before it is used to address memory. (A segment truncated by another process while it
- * is mapped still raises SIGBUS, as it would for any mmap user.)
+ * checked before it is used to address memory. A segment truncated by another process while it is
+ * mapped: shmkit_channel_await checks the segment's size before it reads and after each sleep, and
+ * reports it (SHMKIT_ECORRUPTED, "was truncated under this process"); a read of the missing pages
+ * elsewhere (poll, or a truncation between that check and the read) raises SIGBUS, as it would for
+ * any mmap user.
  *
  * Memory ordering follows the Java side access for access: Java's getAcquire/setRelease are
  * __ATOMIC_ACQUIRE/__ATOMIC_RELEASE, getVolatile/compareAndSet/getAndAdd are __ATOMIC_SEQ_CST,
@@ -791,9 +794,14 @@ static inline void shmkit_channel_detach(shmkit_channel *ch)
     if (ch->slot == NULL) {
         return;
     }
-    uint64_t mine = shmkit__owner(SHMKIT_SLOT_ACTIVE, ch->pid);
-    __atomic_compare_exchange_n(&ch->slot->owner, &mine, shmkit__owner(SHMKIT_SLOT_CLOSED, ch->pid), 0,
-                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    /* A segment truncated under us (see shmkit_channel_await) may have lost the slot's page too:
+     * there is nothing left to leave then, and touching it would raise SIGBUS. */
+    struct stat st;
+    if (fstat(ch->fd, &st) < 0 || st.st_size >= (off_t) ((unsigned char *) ch->slot - ch->base) + SHMKIT_SLOT_LENGTH) {
+        uint64_t mine = shmkit__owner(SHMKIT_SLOT_ACTIVE, ch->pid);
+        __atomic_compare_exchange_n(&ch->slot->owner, &mine, shmkit__owner(SHMKIT_SLOT_CLOSED, ch->pid), 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
     ch->slot = NULL;
 }
 
@@ -1218,6 +1226,20 @@ static inline int shmkit_channel_poll(shmkit_channel *ch, shmkit_message_handler
     return rc < 0 ? rc : count;
 }
 
+/* The segment's file shrank below the ring (truncated by another process): reading the missing
+ * pages would end this process with SIGBUS. One fstat, for the waiting path only. */
+static inline int shmkit__check_not_truncated(shmkit_channel *ch)
+{
+    struct stat st;
+    int64_t needed = (int64_t) (ch->data - ch->base) + ch->capacity;
+    if (fstat(ch->fd, &st) == 0 && (int64_t) st.st_size < needed) {
+        return shmkit__fail(ch, SHMKIT_ECORRUPTED, "channel \"%s\" was truncated under this process: it is %lld "
+                            "bytes, its header needs %lld; its missing pages cannot be read", ch->name,
+                            (long long) st.st_size, (long long) needed);
+    }
+    return 0;
+}
+
 static inline int shmkit__available(shmkit_channel *ch)
 {
     return shmkit__record_length(__atomic_load_n(shmkit__record_word(ch, ch->position), __ATOMIC_ACQUIRE)) > 0;
@@ -1234,6 +1256,10 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
 {
     if (ch->slot == NULL) {
         return shmkit__fail(ch, SHMKIT_EINVALID, "await needs an attached consumer or subscriber");
+    }
+    int rc = shmkit__check_not_truncated(ch);
+    if (rc < 0) {
+        return rc;
     }
     int64_t deadline = shmkit__nanotime() + timeout_ns;
     for (int spin = 0; spin < 200; spin++) {
@@ -1266,6 +1292,13 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
             interrupted = shmkit__futex_wait(&ch->header->data_signal, seq, left < slice ? left : slice) < 0
                     && errno == EINTR;
         }
+        if (!ready && (rc = shmkit__check_not_truncated(ch)) < 0) {
+            struct stat st; /* leave the count where its word is still in the file */
+            if (fstat(ch->fd, &st) == 0 && st.st_size >= SHMKIT_CONSUMERS_WAITING_OFFSET + 4) {
+                __atomic_fetch_sub(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);
+            }
+            return rc;
+        }
         __atomic_fetch_sub(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);
         if (ready) {
             return 1;
@@ -1275,7 +1308,7 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
         }
         uint64_t header = __atomic_load_n(shmkit__record_word(ch, ch->position), __ATOMIC_ACQUIRE);
         if (shmkit__record_length(header) <= 0) {
-            int rc = shmkit__check_idle(ch, ch->position, header);
+            rc = shmkit__check_idle(ch, ch->position, header);
             if (rc < 0) {
                 return rc;
             }

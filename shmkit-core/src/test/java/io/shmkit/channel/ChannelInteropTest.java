@@ -21,9 +21,12 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -532,6 +535,48 @@ class ChannelInteropTest {
                 assertTrue(out.offer(1, "hello".getBytes(StandardCharsets.UTF_8)));
                 assertEquals("1\t5\thello", p.await(l -> true, "the message"));
                 p.waitForSuccess();
+            }
+        }
+    }
+
+    /**
+     * A channel's file truncated under a waiting peer (to nothing, so the header's page is gone too):
+     * reading the missing pages would end it with SIGBUS (Python cannot catch it: the interpreter
+     * dies). Waiting checks the size first, so the peer says what happened, as Java's consumer
+     * does, and leaves without touching the slot that is gone.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON", "PYTHON_PLAIN"})
+    void aChannelTruncatedUnderAWaitingPeerIsReportedNotABusError(Peer peer) throws Exception {
+        String name = names.unique("truncated");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = start(peer, name, 2, null)) {
+            assertTrue(out.offer(1, "first".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("1\t5\tfirst", p.await(l -> true, "the first message"));
+            if (peer == Peer.PYTHON_PLAIN) {
+                Thread.sleep(50); // it polls every 1 ms, registered nowhere
+            } else {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+                while (ch.header.get(ValueLayout.JAVA_INT, ChannelDescriptor.CONSUMERS_WAITING_OFFSET) == 0) {
+                    assertTrue(System.nanoTime() - deadline < 0, "the peer never went to sleep");
+                    Thread.onSpinWait();
+                }
+            }
+            Path file = Path.of("/dev/shm", name);
+            long size = Files.size(file);
+            try (FileChannel f = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                f.truncate(0);
+                try {
+                    int code = p.waitFor();
+                    assertEquals(1, code, "exit code (135: SIGBUS), stderr: " + p.stderr());
+                    assertTrue(p.stderr().contains("channel \"" + name + "\" was truncated under this process"),
+                            p.stderr());
+                    assertFalse(p.stderr().contains("Traceback"), p.stderr());
+                    assertNoSanitizerReport(p);
+                } finally {
+                    f.write(ByteBuffer.allocate(1), size - 1); // back to its size (zeros), for Java to close
+                }
             }
         }
     }
