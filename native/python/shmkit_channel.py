@@ -791,7 +791,9 @@ class Channel:
         """Delivers up to ``limit`` available messages to ``handler(type_id, payload_bytes)``, in
         order, without waiting; returns how many. Each message's position is committed as soon as
         its handler returns; a handler that raises leaves its message unconsumed (the next poll
-        delivers it again) and the exception propagates."""
+        delivers it again) and the exception propagates. An exception raised by a signal while
+        poll runs (KeyboardInterrupt) leaves the Channel usable: the message whose handler had
+        returned is either committed or delivered again by the next poll, never lost."""
         if self._slot is None:
             raise ChannelError("invalid", "poll needs an attached consumer or subscriber")
         mem = self._mem
@@ -802,6 +804,7 @@ class Channel:
         position = self.position
         count = 0
         advanced = False
+        retiring = None
         try:
             while count < limit:
                 index = position & mask
@@ -828,12 +831,15 @@ class Channel:
                         raise self._corrupted_record(position, header, "a type id or length no producer could write")
                     start = data + index + RECORD_HEADER_LENGTH
                     handler(type_id, self._map[start:data + index + length])
-                    count += 1
                 aligned = _aligned(length)
                 if many_to_one:
                     # Producers claim space by CAS from zero: give it back zeroed. The slot says
                     # first which record is being zeroed: if this process dies before the position
                     # below is committed, the header may be gone, and with it the record's length.
+                    # From here the record is retired whatever happens: an exception raised in
+                    # between (KeyboardInterrupt, a signal handler's) finishes it in `finally`, or
+                    # this Channel would stand before a zeroed record that the tail is past.
+                    retiring = (index, aligned, type_id != PADDING_TYPE, position + aligned)
                     mem.store64(self._slot + SLOT_RETIRING_OFFSET, (position & 0xFFFFFFFF) << 32 | aligned, _RELAXED)
                     mem.fence()
                     self._view[data + index:data + index + aligned] = bytes(aligned)
@@ -843,7 +849,18 @@ class Channel:
                 # SYNC POINT: release store of the position commits the message; producers read it
                 # with an acquire load before reusing the space.
                 mem.store64(position_word, position, _RELEASE)
+                retiring = None
+                if type_id != PADDING_TYPE:
+                    count += 1
         finally:
+            if retiring is not None:
+                index, aligned, message, after = retiring
+                self._view[data + index:data + index + aligned] = bytes(aligned)
+                self.position = after
+                advanced = True
+                mem.store64(position_word, after, _RELEASE)
+                if message:
+                    count += 1
             if advanced:
                 self._after_progress(count)
         return count

@@ -423,6 +423,32 @@ class ChannelInteropTest {
         }
     }
 
+    /**
+     * A Python program may catch KeyboardInterrupt and go on with the same Channel. Raised by SIGINT
+     * after a many-to-one record was consumed and zeroed but before its position was committed, it
+     * used to leave the Channel before a zeroed record the tail is past: no message came after it,
+     * and after the stuck-record timeout the channel was reported corrupted.
+     */
+    @Test
+    void aPythonConsumerInterruptedBetweenZeroingAndCommittingGoesOn() throws Exception {
+        try (Channel ch = Channel.create(names.unique("interrupted"), ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(4096).maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "one".getBytes(StandardCharsets.UTF_8)));
+            assertTrue(out.offer(2, "two".getBytes(StandardCharsets.UTF_8)));
+            List<String> cmd = new ArrayList<>(NativePeers.python("interrupted_poll.py", buildDir));
+            cmd.addAll(List.of(NativePeers.repoPath("native/python").toString(), ch.name(), "2"));
+            try (ChildProcess p = ChildProcess.start(cmd)) {
+                assertEquals(List.of("INTERRUPTED", "1\t3\tone", "2\t3\ttwo", "POSITION 32"), p.remainingOutput(),
+                        "each message once, and the position past both");
+            }
+            ChannelStats.Participant consumer = ch.stats().participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals(32, consumer.position());
+            assertEquals(2, consumer.messages());
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
     void aConsumerTakingOverFromOneKilledAsleepLeavesNoWaiterBehind(Peer peer) throws Exception {
