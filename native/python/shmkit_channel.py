@@ -81,6 +81,7 @@ import stat
 import sys
 import threading
 import time
+import unicodedata
 
 MAGIC = 0x4E4148434B4D4853  # "SHMKCHAN" read as a little-endian word
 VERSION = 1
@@ -161,6 +162,50 @@ def _s32(value):
 
 def _s64(value):
     return value - (1 << 64) if value & (1 << 63) else value
+
+
+def _printable(ch):
+    """As Java's SegmentNames.printable: no control, format, unassigned, private-use or surrogate
+    code points, no line or paragraph separators, no white space but ' ' and the no-break spaces."""
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"):
+        return False
+    return category != "Zs" or ch in " \u00a0\u2007\u202f"
+
+
+def _channel_name(name):
+    """The segment name for ``name``: the names Java accepts (docs/segments.md, "Valid names"),
+    "Local\\" and "Global\\" removed as Java removes them, plus shm_open's leading '/'."""
+    if name.startswith("/"):
+        name = name[1:]
+    elif name[:6].lower() == "local\\":
+        name = name[6:]
+    elif name[:7].lower() == "global\\":
+        name = name[7:]
+    why = None
+    if not name:
+        why = "it is empty"
+    elif "\0" in name:
+        why = "it contains a NUL character"
+    elif len(name.encode("utf-8", "surrogatepass")) > 255:
+        why = "it is longer than 255 bytes in UTF-8"
+    elif "/" in name:
+        why = "it contains '/' (give the bare name, or \"/name\" as shm_open spells it)"
+    elif "\\" in name:
+        why = "it contains '\\' (only the prefixes Local\\ and Global\\ are accepted)"
+    elif ".." in name:
+        why = "it contains '..'"
+    elif name.startswith("."):
+        why = "it starts with '.', which is reserved for shmkit's temporary objects"
+    else:
+        for i, ch in enumerate(name):
+            if not _printable(ch):
+                why = "it contains the non-printable character U+%04X at index %d" % (ord(ch), i)
+                break
+    if why is not None:
+        shown = "".join(c if _printable(c) and c != '"' else "\\u%04x" % ord(c) for c in name)
+        raise ChannelError("invalid", 'invalid channel name "%s": %s' % (shown, why))
+    return name
 
 
 def _owner(state, pid):
@@ -369,12 +414,7 @@ class Channel:
         self._anchor = None
         self._mem = None
         self._slot = None
-        if name.startswith("/"):
-            name = name[1:]
-        encoded = name.encode("utf-8")
-        if not encoded or len(encoded) > 255 or "/" in name or name.startswith(".") or "\0" in name:
-            raise ChannelError("invalid", 'invalid channel name "%s": give one path component of 1 to 255 bytes, '
-                                          "not starting with '.'" % name)
+        name = _channel_name(name)
         if atomics not in ("auto", "libatomic", "plain"):
             raise ChannelError("invalid", "atomics must be auto, libatomic or plain, not %r" % atomics)
         self.name = name

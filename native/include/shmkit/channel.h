@@ -77,6 +77,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -684,7 +685,8 @@ static inline int shmkit__flock(int fd, int operation)
 /* Opening and closing                                                                           */
 
 /*
- * Opens the channel NAME ("prices", or "/prices" as shm_open spells it), validates its header
+ * Opens the channel NAME ("prices", or "/prices" as shm_open spells it; "Local\\prices" and
+ * "Global\\prices" are "prices", as in Java; names Java refuses are refused), validates its header
  * and positions, and maps it. Waits up to 2 s for a creator that has made the segment but not yet
  * written its header. On failure ch->error says why; call shmkit_channel_close(ch) either way.
  */
@@ -698,13 +700,38 @@ static inline int shmkit_channel_open(shmkit_channel *ch, const char *name, unsi
     if (name == NULL) {
         return shmkit__fail(ch, SHMKIT_EINVALID, "channel name is NULL");
     }
+    /* The names Java accepts (docs/segments.md, "Valid names"), plus shm_open's leading '/'. */
     if (name[0] == '/') {
         name++;
+    } else if (strncasecmp(name, "Local\\", 6) == 0) {
+        name += 6; /* Windows' prefixes, accepted and removed as Java does */
+    } else if (strncasecmp(name, "Global\\", 7) == 0) {
+        name += 7;
     }
     size_t length = strlen(name);
-    if (length == 0 || length > 255 || strchr(name, '/') != NULL || name[0] == '.') {
-        return shmkit__fail(ch, SHMKIT_EINVALID, "invalid channel name \"%.255s\": give one path component of 1 to "
-                            "255 bytes, not starting with '.'", name);
+    const char *why = NULL;
+    if (length == 0) {
+        why = "it is empty";
+    } else if (length > 255) {
+        why = "it is longer than 255 bytes";
+    } else if (strchr(name, '/') != NULL) {
+        why = "it contains '/' (give the bare name, or \"/name\" as shm_open spells it)";
+    } else if (strchr(name, '\\') != NULL) {
+        why = "it contains '\\' (only the prefixes Local\\ and Global\\ are accepted)";
+    } else if (strstr(name, "..") != NULL) {
+        why = "it contains '..'";
+    } else if (name[0] == '.') {
+        why = "it starts with '.', which is reserved for shmkit's temporary objects";
+    } else {
+        for (const unsigned char *c = (const unsigned char *) name; *c != '\0'; c++) {
+            if (*c < 0x20 || *c == 0x7f) {
+                why = "it contains a control character";
+                break;
+            }
+        }
+    }
+    if (why != NULL) {
+        return shmkit__fail(ch, SHMKIT_EINVALID, "invalid channel name \"%.255s\": %s", name, why);
     }
     memcpy(ch->name, name, length + 1);
     snprintf(ch->path, sizeof ch->path, "/dev/shm/%s", name);

@@ -566,6 +566,39 @@ class ChannelInteropTest {
     }
 
     /**
+     * Names are taken as Java takes them (docs/segments.md, "Valid names"): Windows' prefixes
+     * Local\ and Global\ (any case) are removed, and names Java refuses are refused as invalid
+     * (exit code 2) rather than looked for.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void namesAreTakenAsJavaTakesThem(Peer peer) throws Exception {
+        try (Channel ch = Channel.create(names.unique("prefixed"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "hello".getBytes(StandardCharsets.UTF_8)));
+            assertTrue(out.offer(2, "again".getBytes(StandardCharsets.UTF_8)));
+            Map<String, String> expected = new LinkedHashMap<>();
+            expected.put("Local\\" + ch.name(), "1\t5\thello");
+            expected.put("GLOBAL\\" + ch.name(), "2\t5\tagain");
+            for (Map.Entry<String, String> e : expected.entrySet()) {
+                try (ChildProcess p = start(peer, e.getKey(), 1, null)) {
+                    assertEquals(e.getValue(), p.await(l -> true, "the message, through " + e.getKey()));
+                    p.waitForSuccess();
+                }
+            }
+        }
+        for (String bad : List.of("a..b", "a\\b", "tab\there", ".hidden")) {
+            assertThrows(IllegalArgumentException.class, () -> SharedMemory.open(bad), "Java refuses " + bad);
+            try (ChildProcess p = start(peer, bad, 1, null)) {
+                assertEquals(2, p.waitFor(), "exit code for \"" + bad + "\", stderr: " + p.stderr());
+                assertTrue(p.stderr().contains("invalid channel name"), p.stderr());
+                assertFalse(p.stderr().contains("Traceback"), p.stderr());
+            }
+        }
+    }
+
+    /**
      * A channel's file truncated under a waiting peer (to nothing, so the header's page is gone too):
      * reading the missing pages would end it with SIGBUS (Python cannot catch it: the interpreter
      * dies). Waiting checks the size first, so the peer says what happened, as Java's consumer
