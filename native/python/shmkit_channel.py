@@ -83,6 +83,10 @@ import threading
 import time
 import unicodedata
 
+# What ``from shmkit_channel import *`` brings; the layout constants below stay reachable as attributes.
+__all__ = ["Channel", "ChannelError", "format_message", "main", "process_start_time", "KIND_ONE_TO_ONE",
+           "KIND_MANY_TO_ONE", "KIND_PUBLISH_SUBSCRIBE", "KIND_NAMES", "DEFAULT_STUCK_RECORD_TIMEOUT"]
+
 MAGIC = 0x4E4148434B4D4853  # "SHMKCHAN" read as a little-endian word
 VERSION = 1
 

@@ -1,5 +1,5 @@
 /*
- * shmkit/channel.h - read shmkit message channels from C (header only, C11, Linux).
+ * shmkit/channel.h - read shmkit message channels from C or C++ (header only, C11 or C++11, Linux).
  *
  * A shmkit channel is a ring of variable-length messages in a named shared memory segment
  * (/dev/shm/NAME), written by Java producers (io.shmkit.channel.ChannelProducer). This header lets
@@ -30,6 +30,8 @@
  *
  * Build with a C11 compiler and POSIX/GNU declarations enabled, for example
  *     cc -std=c11 -D_GNU_SOURCE -I native/include prog.c -lrt
+ * or with a C++11 (or later) one, which declares them by itself:
+ *     c++ -std=c++17 -I native/include prog.cpp -lrt
  * (-lrt only matters for glibc older than 2.34, where shm_open lived there).
  *
  * Every function returns 0 (or a count) on success and a negative SHMKIT_E* code on failure, with
