@@ -56,8 +56,8 @@ static int printable_text(const unsigned char *p, uint32_t length)
 
 static int print_message(void *context, int32_t type, const void *payload, uint32_t length)
 {
-    struct printer *printer = context;
-    const unsigned char *p = payload;
+    struct printer *printer = (struct printer *) context;
+    const unsigned char *p = (const unsigned char *) payload;
     printf("%d\t%u\t", (int) type, (unsigned) length);
     if (printable_text(p, length)) {
         fwrite(p, 1, length, stdout);

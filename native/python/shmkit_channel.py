@@ -58,7 +58,14 @@ Holding the channel
 -------------------
 Like every shmkit handle, an open Channel holds a shared flock(2) on the segment, so a channel
 whose lifetime is "until last close" stays while this program has it open, and is removed when
-this program closes it last.
+this program closes it last. A channel whose name is removed while it is open stays usable (the
+mapping lives on), as in Java and C.
+
+A segment truncated by another process while it is open: :meth:`Channel.await_messages` checks the
+file's size before it reads and after each sleep and raises :class:`ChannelError` ("corrupted",
+"was truncated under this process"), and :meth:`Channel.close` then leaves quietly. :meth:`Channel.poll`
+does not check (a system call per poll): a truncation that lands while it reads is a SIGBUS, which
+Python cannot catch, and the interpreter dies (exit status 135).
 """
 
 import argparse
@@ -74,6 +81,11 @@ import stat
 import sys
 import threading
 import time
+import unicodedata
+
+# What ``from shmkit_channel import *`` brings; the layout constants below stay reachable as attributes.
+__all__ = ["Channel", "ChannelError", "format_message", "main", "process_start_time", "KIND_ONE_TO_ONE",
+           "KIND_MANY_TO_ONE", "KIND_PUBLISH_SUBSCRIBE", "KIND_NAMES", "DEFAULT_STUCK_RECORD_TIMEOUT"]
 
 MAGIC = 0x4E4148434B4D4853  # "SHMKCHAN" read as a little-endian word
 VERSION = 1
@@ -154,6 +166,50 @@ def _s32(value):
 
 def _s64(value):
     return value - (1 << 64) if value & (1 << 63) else value
+
+
+def _printable(ch):
+    """As Java's SegmentNames.printable: no control, format, unassigned, private-use or surrogate
+    code points, no line or paragraph separators, no white space but ' ' and the no-break spaces."""
+    category = unicodedata.category(ch)
+    if category in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"):
+        return False
+    return category != "Zs" or ch in " \u00a0\u2007\u202f"
+
+
+def _channel_name(name):
+    """The segment name for ``name``: the names Java accepts (docs/segments.md, "Valid names"),
+    "Local\\" and "Global\\" removed as Java removes them, plus shm_open's leading '/'."""
+    if name.startswith("/"):
+        name = name[1:]
+    elif name[:6].lower() == "local\\":
+        name = name[6:]
+    elif name[:7].lower() == "global\\":
+        name = name[7:]
+    why = None
+    if not name:
+        why = "it is empty"
+    elif "\0" in name:
+        why = "it contains a NUL character"
+    elif len(name.encode("utf-8", "surrogatepass")) > 255:
+        why = "it is longer than 255 bytes in UTF-8"
+    elif "/" in name:
+        why = "it contains '/' (give the bare name, or \"/name\" as shm_open spells it)"
+    elif "\\" in name:
+        why = "it contains '\\' (only the prefixes Local\\ and Global\\ are accepted)"
+    elif ".." in name:
+        why = "it contains '..'"
+    elif name.startswith("."):
+        why = "it starts with '.', which is reserved for shmkit's temporary objects"
+    else:
+        for i, ch in enumerate(name):
+            if not _printable(ch):
+                why = "it contains the non-printable character U+%04X at index %d" % (ord(ch), i)
+                break
+    if why is not None:
+        shown = "".join(c if _printable(c) and c != '"' else "\\u%04x" % ord(c) for c in name)
+        raise ChannelError("invalid", 'invalid channel name "%s": %s' % (shown, why))
+    return name
 
 
 def _owner(state, pid):
@@ -362,12 +418,7 @@ class Channel:
         self._anchor = None
         self._mem = None
         self._slot = None
-        if name.startswith("/"):
-            name = name[1:]
-        encoded = name.encode("utf-8")
-        if not encoded or len(encoded) > 255 or "/" in name or name.startswith(".") or "\0" in name:
-            raise ChannelError("invalid", 'invalid channel name "%s": give one path component of 1 to 255 bytes, '
-                                          "not starting with '.'" % name)
+        name = _channel_name(name)
         if atomics not in ("auto", "libatomic", "plain"):
             raise ChannelError("invalid", "atomics must be auto, libatomic or plain, not %r" % atomics)
         self.name = name
@@ -728,6 +779,11 @@ class Channel:
         message this one consumed. Does nothing when not attached."""
         if self._slot is None:
             return
+        if os.fstat(self._fd).st_size < self._slot + SLOT_LENGTH:
+            # Truncated under us with the slot's page: nothing left to leave, and touching it
+            # would kill the interpreter with SIGBUS.
+            self._slot = None
+            return
         mine = _owner(ACTIVE, self._pid)
         closed = _owner(CLOSED, self._pid)
         if isinstance(self._mem, _LibAtomic):
@@ -779,7 +835,9 @@ class Channel:
         """Delivers up to ``limit`` available messages to ``handler(type_id, payload_bytes)``, in
         order, without waiting; returns how many. Each message's position is committed as soon as
         its handler returns; a handler that raises leaves its message unconsumed (the next poll
-        delivers it again) and the exception propagates."""
+        delivers it again) and the exception propagates. An exception raised by a signal while
+        poll runs (KeyboardInterrupt) leaves the Channel usable: the message whose handler had
+        returned is either committed or delivered again by the next poll, never lost."""
         if self._slot is None:
             raise ChannelError("invalid", "poll needs an attached consumer or subscriber")
         mem = self._mem
@@ -790,6 +848,7 @@ class Channel:
         position = self.position
         count = 0
         advanced = False
+        retiring = None
         try:
             while count < limit:
                 index = position & mask
@@ -816,12 +875,15 @@ class Channel:
                         raise self._corrupted_record(position, header, "a type id or length no producer could write")
                     start = data + index + RECORD_HEADER_LENGTH
                     handler(type_id, self._map[start:data + index + length])
-                    count += 1
                 aligned = _aligned(length)
                 if many_to_one:
                     # Producers claim space by CAS from zero: give it back zeroed. The slot says
                     # first which record is being zeroed: if this process dies before the position
                     # below is committed, the header may be gone, and with it the record's length.
+                    # From here the record is retired whatever happens: an exception raised in
+                    # between (KeyboardInterrupt, a signal handler's) finishes it in `finally`, or
+                    # this Channel would stand before a zeroed record that the tail is past.
+                    retiring = (index, aligned, type_id != PADDING_TYPE, position + aligned)
                     mem.store64(self._slot + SLOT_RETIRING_OFFSET, (position & 0xFFFFFFFF) << 32 | aligned, _RELAXED)
                     mem.fence()
                     self._view[data + index:data + index + aligned] = bytes(aligned)
@@ -831,7 +893,18 @@ class Channel:
                 # SYNC POINT: release store of the position commits the message; producers read it
                 # with an acquire load before reusing the space.
                 mem.store64(position_word, position, _RELEASE)
+                retiring = None
+                if type_id != PADDING_TYPE:
+                    count += 1
         finally:
+            if retiring is not None:
+                index, aligned, message, after = retiring
+                self._view[data + index:data + index + aligned] = bytes(aligned)
+                self.position = after
+                advanced = True
+                mem.store64(position_word, after, _RELEASE)
+                if message:
+                    count += 1
             if advanced:
                 self._after_progress(count)
         return count
@@ -936,6 +1009,18 @@ class Channel:
             raise self._corrupted_record(position, header,
                                          "no record although the tail is past it, and no producer slot claims it")
 
+    def _check_not_truncated(self):
+        """The segment's file shrank below the ring (truncated by another process): reading the
+        missing pages would kill the interpreter with SIGBUS, which Python cannot catch. One fstat,
+        for the waiting path only."""
+        needed = self._data + self.capacity
+        size = os.fstat(self._fd).st_size
+        if size < needed:
+            raise ChannelError("corrupted", 'channel "%s" was truncated under this process: it is %d bytes, its '
+                                            "header needs %d; its missing pages cannot be read"
+                               % (self.name, size, needed))
+        return size
+
     def _available(self):
         header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)
         return _s32(header & 0xFFFFFFFF) > 0
@@ -950,6 +1035,7 @@ class Channel:
         deadline = time.monotonic() + timeout
         futex = isinstance(self._mem, _LibAtomic) and _SYS_FUTEX is not None
         while True:
+            self._check_not_truncated()
             left = deadline - time.monotonic()
             if self._available():
                 return True
@@ -966,9 +1052,12 @@ class Channel:
                         return True
                     self._futex(DATA_SIGNAL_OFFSET, _FUTEX_WAIT, seq, min(left, _SLICE))
                 finally:
-                    self._mem.add32(CONSUMERS_WAITING_OFFSET, -1)
+                    # Where the count's word is still in the file (truncated or not).
+                    if os.fstat(self._fd).st_size >= CONSUMERS_WAITING_OFFSET + 4:
+                        self._mem.add32(CONSUMERS_WAITING_OFFSET, -1)
             else:
                 time.sleep(min(left, 0.001))
+            self._check_not_truncated()
             header = self._mem.load64(self._data + (self.position & self._mask), _ACQUIRE)
             if _s32(header & 0xFFFFFFFF) <= 0:
                 self._check_idle(self.position, header)

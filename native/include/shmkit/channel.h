@@ -1,5 +1,5 @@
 /*
- * shmkit/channel.h - read shmkit message channels from C (header only, C11, Linux).
+ * shmkit/channel.h - read shmkit message channels from C or C++ (header only, C11 or C++11, Linux).
  *
  * A shmkit channel is a ring of variable-length messages in a named shared memory segment
  * (/dev/shm/NAME), written by Java producers (io.shmkit.channel.ChannelProducer). This header lets
@@ -30,13 +30,18 @@
  *
  * Build with a C11 compiler and POSIX/GNU declarations enabled, for example
  *     cc -std=c11 -D_GNU_SOURCE -I native/include prog.c -lrt
+ * or with a C++11 (or later) one, which declares them by itself:
+ *     c++ -std=c++17 -I native/include prog.cpp -lrt
  * (-lrt only matters for glibc older than 2.34, where shm_open lived there).
  *
  * Every function returns 0 (or a count) on success and a negative SHMKIT_E* code on failure, with
  * a sentence in ch->error. A segment that is not a channel, is of a newer layout version, or is
  * corrupted is reported, never trusted: every position and length read from shared memory is
- * checked before it is used to address memory. (A segment truncated by another process while it
- * is mapped still raises SIGBUS, as it would for any mmap user.)
+ * checked before it is used to address memory. A segment truncated by another process while it is
+ * mapped: shmkit_channel_await checks the segment's size before it reads and after each sleep, and
+ * reports it (SHMKIT_ECORRUPTED, "was truncated under this process"); a read of the missing pages
+ * elsewhere (poll, or a truncation between that check and the read) raises SIGBUS, as it would for
+ * any mmap user.
  *
  * Memory ordering follows the Java side access for access: Java's getAcquire/setRelease are
  * __ATOMIC_ACQUIRE/__ATOMIC_RELEASE, getVolatile/compareAndSet/getAndAdd are __ATOMIC_SEQ_CST,
@@ -53,11 +58,14 @@
 #if !defined(__linux__)
 #error "shmkit/channel.h supports Linux only: it relies on futex(2) and /proc"
 #endif
-#if defined(__STRICT_ANSI__) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) && !defined(_POSIX_C_SOURCE)
+/* Strict modes (-std=c11) and explicit _POSIX_C_SOURCE/_XOPEN_SOURCE hide syscall(), flock() and
+ * S_ISVTX, which only _DEFAULT_SOURCE (implied by _GNU_SOURCE) declares. (g++ defines _GNU_SOURCE.) */
+#if !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE) \
+        && (defined(__STRICT_ANSI__) || defined(_POSIX_C_SOURCE) || defined(_XOPEN_SOURCE))
 #error "shmkit/channel.h needs POSIX and GNU declarations: compile with -D_GNU_SOURCE (or -std=gnu11)"
 #endif
-#if __STDC_VERSION__ < 201112L
-#error "shmkit/channel.h needs C11"
+#if !defined(__cplusplus) && (!defined(__STDC_VERSION__) || __STDC_VERSION__ < 201112L)
+#error "shmkit/channel.h needs C11 (or C++11 and later)"
 #endif
 
 #include <errno.h>
@@ -71,6 +79,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -79,7 +88,19 @@
 #include <time.h>
 #include <unistd.h>
 
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are little-endian");
+/* The header compiles as C11 and as C++11 and later (g++/clang++; it uses the anonymous struct in
+ * a union that GNU C++ accepts), with the same meaning: no implicit conversions from void *, no
+ * designated initializers, every function static inline (so extern "C" changes no linkage). */
+#if defined(__cplusplus)
+#define SHMKIT__STATIC_ASSERT(condition, message) static_assert(condition, message)
+#define SHMKIT__EXTENSION __extension__
+extern "C" {
+#else
+#define SHMKIT__STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#define SHMKIT__EXTENSION
+#endif
+
+SHMKIT__STATIC_ASSERT(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "shmkit channels are little-endian");
 
 /* ------------------------------------------------------------------------------------------- */
 /* Layout, version 1 (io.shmkit.internal.layout.ChannelDescriptor, SlotDescriptor,               */
@@ -175,7 +196,7 @@ struct shmkit_channel_slot {
     int64_t position;            /* consumers: next position to read; many-to-one producers: claim */
     int64_t messages;            /* consumed or produced through this slot */
     union {
-        struct {
+        SHMKIT__EXTENSION struct { /* anonymous: standard C11, a GNU extension in C++ */
             int32_t claim_length; /* many-to-one producers: bytes of the claim in progress */
             int32_t reserved;
         };
@@ -185,7 +206,7 @@ struct shmkit_channel_slot {
 };
 
 #define SHMKIT__CHECK_OFFSET(type, field, offset) \
-    _Static_assert(offsetof(struct type, field) == (offset), #type "." #field " must be at " #offset)
+    SHMKIT__STATIC_ASSERT(offsetof(struct type, field) == (offset), #type "." #field " must be at " #offset)
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, magic, SHMKIT_MAGIC_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, version, SHMKIT_VERSION_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, kind, SHMKIT_KIND_OFFSET);
@@ -203,8 +224,8 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_header, data_signal, SHMKIT_DATA_SIGNAL_OFFS
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, consumers_waiting, SHMKIT_CONSUMERS_WAITING_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, space_signal, SHMKIT_SPACE_SIGNAL_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_header, producers_waiting, SHMKIT_PRODUCERS_WAITING_OFFSET);
-_Static_assert(sizeof(struct shmkit_channel_header) == SHMKIT_HEADER_LENGTH, "the header is 320 bytes");
-_Static_assert(SHMKIT_TAIL_OFFSET == 1 * SHMKIT_CACHE_LINE && SHMKIT_DATA_SIGNAL_OFFSET == 3 * SHMKIT_CACHE_LINE
+SHMKIT__STATIC_ASSERT(sizeof(struct shmkit_channel_header) == SHMKIT_HEADER_LENGTH, "the header is 320 bytes");
+SHMKIT__STATIC_ASSERT(SHMKIT_TAIL_OFFSET == 1 * SHMKIT_CACHE_LINE && SHMKIT_DATA_SIGNAL_OFFSET == 3 * SHMKIT_CACHE_LINE
                && SHMKIT_SPACE_SIGNAL_OFFSET == 4 * SHMKIT_CACHE_LINE, "each group of writers has a cache line");
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, owner, SHMKIT_SLOT_OWNER_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, start_time, SHMKIT_SLOT_START_TIME_OFFSET);
@@ -215,7 +236,7 @@ SHMKIT__CHECK_OFFSET(shmkit_channel_slot, claim_length, SHMKIT_SLOT_CLAIM_LENGTH
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, reserved, SHMKIT_SLOT_RESERVED_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, retiring, SHMKIT_SLOT_RETIRING_OFFSET);
 SHMKIT__CHECK_OFFSET(shmkit_channel_slot, name, SHMKIT_SLOT_NAME_OFFSET);
-_Static_assert(sizeof(struct shmkit_channel_slot) == SHMKIT_SLOT_LENGTH, "a slot is 64 bytes");
+SHMKIT__STATIC_ASSERT(sizeof(struct shmkit_channel_slot) == SHMKIT_SLOT_LENGTH, "a slot is 64 bytes");
 #if !defined(__GCC_ATOMIC_LLONG_LOCK_FREE) || __GCC_ATOMIC_LLONG_LOCK_FREE != 2
 #error "shmkit channels need lock-free 64-bit atomics (positions and owner words), as the Java side uses"
 #endif
@@ -666,7 +687,8 @@ static inline int shmkit__flock(int fd, int operation)
 /* Opening and closing                                                                           */
 
 /*
- * Opens the channel NAME ("prices", or "/prices" as shm_open spells it), validates its header
+ * Opens the channel NAME ("prices", or "/prices" as shm_open spells it; "Local\\prices" and
+ * "Global\\prices" are "prices", as in Java; names Java refuses are refused), validates its header
  * and positions, and maps it. Waits up to 2 s for a creator that has made the segment but not yet
  * written its header. On failure ch->error says why; call shmkit_channel_close(ch) either way.
  */
@@ -680,13 +702,38 @@ static inline int shmkit_channel_open(shmkit_channel *ch, const char *name, unsi
     if (name == NULL) {
         return shmkit__fail(ch, SHMKIT_EINVALID, "channel name is NULL");
     }
+    /* The names Java accepts (docs/segments.md, "Valid names"), plus shm_open's leading '/'. */
     if (name[0] == '/') {
         name++;
+    } else if (strncasecmp(name, "Local\\", 6) == 0) {
+        name += 6; /* Windows' prefixes, accepted and removed as Java does */
+    } else if (strncasecmp(name, "Global\\", 7) == 0) {
+        name += 7;
     }
     size_t length = strlen(name);
-    if (length == 0 || length > 255 || strchr(name, '/') != NULL || name[0] == '.') {
-        return shmkit__fail(ch, SHMKIT_EINVALID, "invalid channel name \"%.255s\": give one path component of 1 to "
-                            "255 bytes, not starting with '.'", name);
+    const char *why = NULL;
+    if (length == 0) {
+        why = "it is empty";
+    } else if (length > 255) {
+        why = "it is longer than 255 bytes";
+    } else if (strchr(name, '/') != NULL) {
+        why = "it contains '/' (give the bare name, or \"/name\" as shm_open spells it)";
+    } else if (strchr(name, '\\') != NULL) {
+        why = "it contains '\\' (only the prefixes Local\\ and Global\\ are accepted)";
+    } else if (strstr(name, "..") != NULL) {
+        why = "it contains '..'";
+    } else if (name[0] == '.') {
+        why = "it starts with '.', which is reserved for shmkit's temporary objects";
+    } else {
+        for (const unsigned char *c = (const unsigned char *) name; *c != '\0'; c++) {
+            if (*c < 0x20 || *c == 0x7f) {
+                why = "it contains a control character";
+                break;
+            }
+        }
+    }
+    if (why != NULL) {
+        return shmkit__fail(ch, SHMKIT_EINVALID, "invalid channel name \"%.255s\": %s", name, why);
     }
     memcpy(ch->name, name, length + 1);
     snprintf(ch->path, sizeof ch->path, "/dev/shm/%s", name);
@@ -739,8 +786,8 @@ static inline int shmkit_channel_open(shmkit_channel *ch, const char *name, unsi
     if (base == MAP_FAILED) {
         return shmkit__fail_errno(ch, errno, "map");
     }
-    ch->base = base;
-    ch->header = base;
+    ch->base = (unsigned char *) base;
+    ch->header = (struct shmkit_channel_header *) base;
     /* SYNC POINT: pairs with the creator's release store of the magic, written after the header. */
     int64_t deadline = shmkit__nanotime() + INT64_C(2000000000);
     while (__atomic_load_n(&ch->header->magic, __ATOMIC_ACQUIRE) == 0 && shmkit__nanotime() < deadline) {
@@ -776,9 +823,14 @@ static inline void shmkit_channel_detach(shmkit_channel *ch)
     if (ch->slot == NULL) {
         return;
     }
-    uint64_t mine = shmkit__owner(SHMKIT_SLOT_ACTIVE, ch->pid);
-    __atomic_compare_exchange_n(&ch->slot->owner, &mine, shmkit__owner(SHMKIT_SLOT_CLOSED, ch->pid), 0,
-                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    /* A segment truncated under us (see shmkit_channel_await) may have lost the slot's page too:
+     * there is nothing left to leave then, and touching it would raise SIGBUS. */
+    struct stat st;
+    if (fstat(ch->fd, &st) < 0 || st.st_size >= (off_t) ((unsigned char *) ch->slot - ch->base) + SHMKIT_SLOT_LENGTH) {
+        uint64_t mine = shmkit__owner(SHMKIT_SLOT_ACTIVE, ch->pid);
+        __atomic_compare_exchange_n(&ch->slot->owner, &mine, shmkit__owner(SHMKIT_SLOT_CLOSED, ch->pid), 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
     ch->slot = NULL;
 }
 
@@ -1203,6 +1255,20 @@ static inline int shmkit_channel_poll(shmkit_channel *ch, shmkit_message_handler
     return rc < 0 ? rc : count;
 }
 
+/* The segment's file shrank below the ring (truncated by another process): reading the missing
+ * pages would end this process with SIGBUS. One fstat, for the waiting path only. */
+static inline int shmkit__check_not_truncated(shmkit_channel *ch)
+{
+    struct stat st;
+    int64_t needed = (int64_t) (ch->data - ch->base) + ch->capacity;
+    if (fstat(ch->fd, &st) == 0 && (int64_t) st.st_size < needed) {
+        return shmkit__fail(ch, SHMKIT_ECORRUPTED, "channel \"%s\" was truncated under this process: it is %lld "
+                            "bytes, its header needs %lld; its missing pages cannot be read", ch->name,
+                            (long long) st.st_size, (long long) needed);
+    }
+    return 0;
+}
+
 static inline int shmkit__available(shmkit_channel *ch)
 {
     return shmkit__record_length(__atomic_load_n(shmkit__record_word(ch, ch->position), __ATOMIC_ACQUIRE)) > 0;
@@ -1219,6 +1285,10 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
 {
     if (ch->slot == NULL) {
         return shmkit__fail(ch, SHMKIT_EINVALID, "await needs an attached consumer or subscriber");
+    }
+    int rc = shmkit__check_not_truncated(ch);
+    if (rc < 0) {
+        return rc;
     }
     int64_t deadline = shmkit__nanotime() + timeout_ns;
     for (int spin = 0; spin < 200; spin++) {
@@ -1251,6 +1321,13 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
             interrupted = shmkit__futex_wait(&ch->header->data_signal, seq, left < slice ? left : slice) < 0
                     && errno == EINTR;
         }
+        if (!ready && (rc = shmkit__check_not_truncated(ch)) < 0) {
+            struct stat st; /* leave the count where its word is still in the file */
+            if (fstat(ch->fd, &st) == 0 && st.st_size >= SHMKIT_CONSUMERS_WAITING_OFFSET + 4) {
+                __atomic_fetch_sub(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);
+            }
+            return rc;
+        }
         __atomic_fetch_sub(&ch->header->consumers_waiting, 1, __ATOMIC_SEQ_CST);
         if (ready) {
             return 1;
@@ -1260,12 +1337,16 @@ static inline int shmkit_channel_await(shmkit_channel *ch, int64_t timeout_ns)
         }
         uint64_t header = __atomic_load_n(shmkit__record_word(ch, ch->position), __ATOMIC_ACQUIRE);
         if (shmkit__record_length(header) <= 0) {
-            int rc = shmkit__check_idle(ch, ch->position, header);
+            rc = shmkit__check_idle(ch, ch->position, header);
             if (rc < 0) {
                 return rc;
             }
         }
     }
 }
+
+#if defined(__cplusplus)
+} /* extern "C" */
+#endif
 
 #endif /* SHMKIT_CHANNEL_H */

@@ -15,13 +15,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,9 +51,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class ChannelInteropTest {
 
-    /** The languages that read; Python twice, with real atomics and in its documented plain mode. */
+    /**
+     * The languages that read; C twice, as users build it and with sanitizers (ASan, UBSan, LSan:
+     * any report fails the run); Python twice, with real atomics and in its documented plain mode.
+     */
     enum Peer {
-        C, PYTHON, PYTHON_PLAIN
+        C, C_SANITIZED, PYTHON, PYTHON_PLAIN;
+
+        boolean isC() {
+            return this == C || this == C_SANITIZED;
+        }
     }
 
     private static final long TIMEOUT_MS = 60_000;
@@ -57,6 +69,7 @@ class ChannelInteropTest {
     @TempDir
     static Path buildDir;
     private static List<String> cConsumer;
+    private static List<String> sanitizedConsumer;
 
     private final TestSegments names = new TestSegments();
 
@@ -65,12 +78,51 @@ class ChannelInteropTest {
         names.removeAll();
     }
 
+    /**
+     * The C example as every C test runs it. {@code -Dshmkit.interop.cflags="..."} adds compiler flags,
+     * to run them all on another build, e.g. {@link #SANITIZE}.
+     */
     private static synchronized List<String> cConsumer() throws IOException {
         if (cConsumer == null) {
+            List<String> flags = new ArrayList<>(List.of("-Wextra", "-I" + NativePeers.repoPath("native/include")));
+            String extra = System.getProperty("shmkit.interop.cflags", "").strip();
+            if (!extra.isEmpty()) {
+                flags.addAll(List.of(extra.split("\\s+")));
+            }
             cConsumer = NativePeers.cFromRepo("native/examples/channel_consumer.c", buildDir,
-                    "-Wextra", "-I" + NativePeers.repoPath("native/include"));
+                    flags.toArray(String[]::new));
         }
         return cConsumer;
+    }
+
+    /** AddressSanitizer and UndefinedBehaviorSanitizer, any report ending the program with an error. */
+    static final String SANITIZE = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g";
+
+    /** The C example built with {@link #SANITIZE}; skips the test where the sanitizers cannot build or run. */
+    private static synchronized List<String> sanitizedConsumer() throws IOException {
+        if (sanitizedConsumer == null) {
+            Path dir = Files.createDirectories(buildDir.resolve("sanitized"));
+            List<String> flags = new ArrayList<>(List.of("-Wextra", "-I" + NativePeers.repoPath("native/include")));
+            flags.addAll(List.of(SANITIZE.split(" ")));
+            List<String> built;
+            try {
+                built = NativePeers.cFromRepo("native/examples/channel_consumer.c", dir, flags.toArray(String[]::new));
+            } catch (AssertionError e) {
+                assumeTrue(!e.getMessage().contains("san"), "no sanitizer runtime here: " + e.getMessage());
+                throw e;
+            }
+            try (ChildProcess probe = ChildProcess.start(built)) {
+                int code = probe.waitFor();
+                assumeTrue(code == 2, "the sanitized build cannot run here (exit " + code + "): " + probe.stderr());
+            }
+            sanitizedConsumer = built;
+        }
+        return sanitizedConsumer;
+    }
+
+    /** What a C peer's sanitizers reported, if anything (a report also makes its exit code nonzero). */
+    private static void assertNoSanitizerReport(ChildProcess p) {
+        assertFalse(p.stderr().contains("Sanitizer") || p.stderr().contains("runtime error"), p.stderr());
     }
 
     /**
@@ -79,9 +131,10 @@ class ChannelInteropTest {
      */
     private static List<String> command(Peer peer, String channel, long count, String subscriber) throws IOException {
         List<String> cmd = new ArrayList<>(peer == Peer.C ? cConsumer()
+                : peer == Peer.C_SANITIZED ? sanitizedConsumer()
                 : NativePeers.pythonFromRepo("native/python/shmkit_channel.py"));
         cmd.addAll(List.of(channel, "--count", Long.toString(count)));
-        if (peer == Peer.C) {
+        if (peer.isC()) {
             cmd.addAll(List.of("--timeout-ms", Long.toString(TIMEOUT_MS)));
         } else {
             cmd.addAll(List.of("--timeout", Long.toString(TIMEOUT_MS / 1000)));
@@ -156,7 +209,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void manyToOneFromThreadsAndAnotherProcess(Peer peer) throws Exception {
         int threads = 3;
         int perProducer = 5000;
@@ -245,6 +298,51 @@ class ChannelInteropTest {
         }
     }
 
+    /**
+     * C++ programs include the header as it is (native/include/shmkit/channel.h compiles as C++ with
+     * -Wall -Wextra -Werror): a consumer across many wraps, and a named subscriber, each reading every
+     * message a Java producer sends.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"c++17", "c++20"})
+    void cxxProgramsIncludeTheHeaderAndReadEveryMessage(String std) throws Exception {
+        List<String> program = NativePeers.cxx("channel_consumer.cpp", buildDir, std,
+                "-I" + NativePeers.repoPath("native/include"));
+        int n = 10_000;
+        try (Channel ch = Channel.create(names.unique("cxx"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = ChildProcess.start(withArgs(program, ch.name(), Integer.toString(n)))) {
+            send(out, 0, 0, n);
+            readAll(p, new InteropMessages.Checker(std, 1, ch.maxMessageLength()), n);
+            p.waitForSuccess();
+            ChannelStats stats = ch.stats();
+            assertTrue(stats.tail() > 50L * ch.capacity(), "wrapped many times: tail " + stats.tail());
+            ChannelStats.Participant consumer = stats.participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals("closed", consumer.state(), "the C++ consumer left its slot cleanly");
+            assertEquals(n, consumer.messages());
+            assertEquals(stats.tail(), consumer.position());
+        }
+        try (Channel ch = Channel.create(names.unique("cxxsub"), ChannelKind.PUBLISH_SUBSCRIBE,
+                ChannelOptions.defaults().capacity(4096).maxSubscribers(2));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = ChildProcess.start(withArgs(program, ch.name(), Integer.toString(n), "cxx"))) {
+            ChannelStats.Participant joined = awaitParticipant(ch, p);
+            assertTrue(joined.alive(), "the C++ subscriber's pid and start time identify it");
+            assertEquals("cxx", joined.subscriberName());
+            send(out, 0, 0, n);
+            readAll(p, new InteropMessages.Checker(std + " subscriber", 1, ch.maxMessageLength()), n);
+            p.waitForSuccess();
+        }
+    }
+
+    private static List<String> withArgs(List<String> program, String... args) {
+        List<String> cmd = new ArrayList<>(program);
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     @Test
     void consumersOfThreeLanguagesTakeTurnsWithoutLosingOrRepeatingAMessage() throws Exception {
         int share = 2000;
@@ -283,7 +381,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON", "PYTHON_PLAIN"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON", "PYTHON_PLAIN"})
     void aProducerKilledMidRecordIsSkipped(Peer peer) throws Exception {
         int n = 2000;
         try (Channel ch = Channel.create(names.unique("deadprod"), ChannelKind.MANY_TO_ONE,
@@ -302,7 +400,7 @@ class ChannelInteropTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void aManyToOneConsumerTakesOverFromOneKilledWhileZeroingARecord(Peer peer) throws Exception {
         String name = names.unique("retiring");
         try (Channel ch = Channel.create(name, ChannelKind.MANY_TO_ONE,
@@ -322,6 +420,32 @@ class ChannelInteropTest {
                 assertEquals("2\t4\tnext", p.await(l -> true, "the message after the zeroed one"));
                 p.waitForSuccess();
             }
+        }
+    }
+
+    /**
+     * A Python program may catch KeyboardInterrupt and go on with the same Channel. Raised by SIGINT
+     * after a many-to-one record was consumed and zeroed but before its position was committed, it
+     * used to leave the Channel before a zeroed record the tail is past: no message came after it,
+     * and after the stuck-record timeout the channel was reported corrupted.
+     */
+    @Test
+    void aPythonConsumerInterruptedBetweenZeroingAndCommittingGoesOn() throws Exception {
+        try (Channel ch = Channel.create(names.unique("interrupted"), ChannelKind.MANY_TO_ONE,
+                ChannelOptions.defaults().capacity(4096).maxProducers(2));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "one".getBytes(StandardCharsets.UTF_8)));
+            assertTrue(out.offer(2, "two".getBytes(StandardCharsets.UTF_8)));
+            List<String> cmd = new ArrayList<>(NativePeers.python("interrupted_poll.py", buildDir));
+            cmd.addAll(List.of(NativePeers.repoPath("native/python").toString(), ch.name(), "2"));
+            try (ChildProcess p = ChildProcess.start(cmd)) {
+                assertEquals(List.of("INTERRUPTED", "1\t3\tone", "2\t3\ttwo", "POSITION 32"), p.remainingOutput(),
+                        "each message once, and the position past both");
+            }
+            ChannelStats.Participant consumer = ch.stats().participants().stream()
+                    .filter(q -> q.role().equals("consumer")).findFirst().orElseThrow();
+            assertEquals(32, consumer.position());
+            assertEquals(2, consumer.messages());
         }
     }
 
@@ -441,8 +565,83 @@ class ChannelInteropTest {
         }
     }
 
+    /**
+     * Names are taken as Java takes them (docs/segments.md, "Valid names"): Windows' prefixes
+     * Local\ and Global\ (any case) are removed, and names Java refuses are refused as invalid
+     * (exit code 2) rather than looked for.
+     */
     @ParameterizedTest
     @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void namesAreTakenAsJavaTakesThem(Peer peer) throws Exception {
+        try (Channel ch = Channel.create(names.unique("prefixed"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            assertTrue(out.offer(1, "hello".getBytes(StandardCharsets.UTF_8)));
+            assertTrue(out.offer(2, "again".getBytes(StandardCharsets.UTF_8)));
+            Map<String, String> expected = new LinkedHashMap<>();
+            expected.put("Local\\" + ch.name(), "1\t5\thello");
+            expected.put("GLOBAL\\" + ch.name(), "2\t5\tagain");
+            for (Map.Entry<String, String> e : expected.entrySet()) {
+                try (ChildProcess p = start(peer, e.getKey(), 1, null)) {
+                    assertEquals(e.getValue(), p.await(l -> true, "the message, through " + e.getKey()));
+                    p.waitForSuccess();
+                }
+            }
+        }
+        for (String bad : List.of("a..b", "a\\b", "tab\there", ".hidden")) {
+            assertThrows(IllegalArgumentException.class, () -> SharedMemory.open(bad), "Java refuses " + bad);
+            try (ChildProcess p = start(peer, bad, 1, null)) {
+                assertEquals(2, p.waitFor(), "exit code for \"" + bad + "\", stderr: " + p.stderr());
+                assertTrue(p.stderr().contains("invalid channel name"), p.stderr());
+                assertFalse(p.stderr().contains("Traceback"), p.stderr());
+            }
+        }
+    }
+
+    /**
+     * A channel's file truncated under a waiting peer (to nothing, so the header's page is gone too):
+     * reading the missing pages would end it with SIGBUS (Python cannot catch it: the interpreter
+     * dies). Waiting checks the size first, so the peer says what happened, as Java's consumer
+     * does, and leaves without touching the slot that is gone.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON", "PYTHON_PLAIN"})
+    void aChannelTruncatedUnderAWaitingPeerIsReportedNotABusError(Peer peer) throws Exception {
+        String name = names.unique("truncated");
+        try (Channel ch = Channel.create(name, ChannelKind.ONE_TO_ONE, ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer();
+             ChildProcess p = start(peer, name, 2, null)) {
+            assertTrue(out.offer(1, "first".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("1\t5\tfirst", p.await(l -> true, "the first message"));
+            if (peer == Peer.PYTHON_PLAIN) {
+                Thread.sleep(50); // it polls every 1 ms, registered nowhere
+            } else {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+                while (ch.header.get(ValueLayout.JAVA_INT, ChannelDescriptor.CONSUMERS_WAITING_OFFSET) == 0) {
+                    assertTrue(System.nanoTime() - deadline < 0, "the peer never went to sleep");
+                    Thread.onSpinWait();
+                }
+            }
+            Path file = Path.of("/dev/shm", name);
+            long size = Files.size(file);
+            try (FileChannel f = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                f.truncate(0);
+                try {
+                    int code = p.waitFor();
+                    assertEquals(1, code, "exit code (135: SIGBUS), stderr: " + p.stderr());
+                    assertTrue(p.stderr().contains("channel \"" + name + "\" was truncated under this process"),
+                            p.stderr());
+                    assertFalse(p.stderr().contains("Traceback"), p.stderr());
+                    assertNoSanitizerReport(p);
+                } finally {
+                    f.write(ByteBuffer.allocate(1), size - 1); // back to its size (zeros), for Java to close
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void segmentsThatAreNotChannelsAreRefusedClearly(Peer peer) throws Exception {
         Map<String, String> expected = new HashMap<>();
         String missing = names.unique("missing");
@@ -475,13 +674,14 @@ class ChannelInteropTest {
                     assertTrue(proc.stderr().contains(e.getValue()), "for " + e.getKey() + " expected \"" + e.getValue()
                             + "\" in: " + proc.stderr());
                     assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                    assertNoSanitizerReport(proc);
                 }
             }
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    @EnumSource(value = Peer.class, names = {"C", "C_SANITIZED", "PYTHON"})
     void corruptedRecordsAndPositionsAreReportedNotWaitedOn(Peer peer) throws Exception {
         // Each is a state no writer leaves: a reader that waited on it would wait for ever, one that
         // went on would read from the middle of records. As the Java consumer does, the peers stop
@@ -510,6 +710,7 @@ class ChannelInteropTest {
                     assertEquals(1, proc.waitFor(), e.getKey() + ", stderr: " + proc.stderr());
                     assertTrue(proc.stderr().contains(e.getKey()), "expected \"" + e.getKey() + "\" in: " + proc.stderr());
                     assertFalse(proc.stderr().contains("Traceback"), proc.stderr());
+                    assertNoSanitizerReport(proc);
                 }
             }
         }

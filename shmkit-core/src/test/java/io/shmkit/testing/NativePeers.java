@@ -51,6 +51,21 @@ public final class NativePeers {
     }
 
     /**
+     * Compiles a C++ peer with the system C++ compiler ({@code c++}) under the standard {@code std}
+     * ("c++17") and returns the binary; skips the test when there is no C++ compiler.
+     */
+    public static List<String> cxx(String source, Path dir, String std, String... extraArgs) throws IOException {
+        requireTool("c++", "--version");
+        Path src = resource(source, dir);
+        Path binary = dir.resolve(source.replace(".cpp", "") + "-" + std.replace("+", "x"));
+        List<String> cmd = new ArrayList<>(List.of("c++", "-O2", "-Wall", "-Wextra", "-Werror", "-std=" + std,
+                "-o", binary.toString(), src.toString()));
+        cmd.addAll(List.of(extraArgs));
+        run(cmd, "compiling " + source + " as " + std);
+        return List.of(binary.toString());
+    }
+
+    /**
      * Compiles a C program of the repository (e.g. {@code native/examples/channel_consumer.c}) and
      * returns the binary; {@code extraArgs} may use {@link #repoPath} for include directories.
      */
