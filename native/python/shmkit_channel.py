@@ -146,6 +146,8 @@ DEFAULT_STUCK_RECORD_TIMEOUT = 5.0
 _RELAXED, _ACQUIRE, _RELEASE, _SEQ_CST = 0, 2, 3, 5
 _FUTEX_WAIT, _FUTEX_WAKE = 0, 1
 _SYS_FUTEX = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "riscv64": 98}.get(platform.machine().lower())
+_SYS_MEMBARRIER = {"x86_64": 324, "amd64": 324, "aarch64": 283, "arm64": 283, "riscv64": 283}.get(platform.machine().lower())
+_MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1
 _X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 _IDLE_POLLS_PER_CHECK = 256
 _SLICE = 0.010
@@ -924,6 +926,14 @@ class Channel:
                 word[:] = ((int.from_bytes(word, "little") + 1) & 0xFFFFFFFF).to_bytes(4, "little")
             self._futex(SPACE_SIGNAL_OFFSET, _FUTEX_WAKE, 0x7FFFFFFF, None)
 
+    def _process_wide_barrier(self):
+        """membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED): a full fence on every CPU running a thread
+        of a process registered for it. True when done."""
+        if _SYS_MEMBARRIER is None:
+            return False
+        return self._libc.syscall(ctypes.c_long(_SYS_MEMBARRIER), ctypes.c_int(_MEMBARRIER_CMD_GLOBAL_EXPEDITED),
+                                  ctypes.c_uint(0), ctypes.c_int(0)) == 0
+
     def _futex(self, offset, op, value, timeout):
         if _SYS_FUTEX is None:
             return 0
@@ -1044,13 +1054,17 @@ class Channel:
             if futex:
                 self._mem.add32(CONSUMERS_WAITING_OFFSET, 1)
                 try:
-                    # SYNC POINT: the atomic increment is a full fence; pairs with the producer's
-                    # fence after publishing: either it sees us waiting and bumps the signal, or
-                    # we see its record below.
+                    # SYNC POINT: the atomic increment is a full fence on this side; the process-wide
+                    # barrier then runs one on every CPU running a producer that skips its commit
+                    # fence (Java producers whose process registered for it), as the C consumer
+                    # does: either its record is visible to the check below, or it sees us waiting
+                    # and bumps the signal. Where the barrier fails, short slices bound what a
+                    # missed wake-up costs. Many-to-one producers commit with a CAS, a full fence.
+                    barrier = self.kind == KIND_MANY_TO_ONE or self._process_wide_barrier()
                     seq = self._mem.load32(DATA_SIGNAL_OFFSET)
                     if self._available():
                         return True
-                    self._futex(DATA_SIGNAL_OFFSET, _FUTEX_WAIT, seq, min(left, _SLICE))
+                    self._futex(DATA_SIGNAL_OFFSET, _FUTEX_WAIT, seq, min(left, _SLICE if barrier else 0.001))
                 finally:
                     # Where the count's word is still in the file (truncated or not).
                     if os.fstat(self._fd).st_size >= CONSUMERS_WAITING_OFFSET + 4:

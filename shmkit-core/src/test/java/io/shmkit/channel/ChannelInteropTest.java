@@ -17,6 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
@@ -447,6 +448,44 @@ class ChannelInteropTest {
             assertEquals(32, consumer.position());
             assertEquals(2, consumer.messages());
         }
+    }
+
+    /**
+     * A Java single producer that joined the process-wide barriers skips its store-load fence after
+     * a commit; a consumer going to sleep must then issue the barrier itself (docs/channels.md,
+     * "Waiting and wake-ups"), or the producer may miss it in "consumers waiting" and leave it
+     * asleep for a whole slice. Seen through strace: the barrier call is made before sleeping.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Peer.class, names = {"C", "PYTHON"})
+    void aSleepingConsumerIssuesTheProcessWideBarrier(Peer peer) throws Exception {
+        assumeTrue(new File("/usr/bin/strace").canExecute(), "needs strace");
+        Path trace = buildDir.resolve("membarrier-" + peer + ".trace");
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/strace", "-f", "-qq", "-e", "trace=membarrier",
+                "-o", trace.toString()));
+        long waiting = ChannelDescriptor.CONSUMERS_WAITING_OFFSET;
+        try (Channel ch = Channel.create(names.unique("barrier"), ChannelKind.ONE_TO_ONE,
+                ChannelOptions.defaults().capacity(4096));
+             ChannelProducer out = ch.producer()) {
+            cmd.addAll(command(peer, ch.name(), 1, null));
+            try (ChildProcess p = ChildProcess.start(cmd)) {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+                while (ch.header.get(ValueLayout.JAVA_INT, waiting) == 0) {
+                    if (!p.isAlive()) {
+                        p.waitFor();
+                        assumeTrue(false, "could not trace the consumer here: " + p.stderr());
+                    }
+                    assertTrue(System.nanoTime() - deadline < 0, "the consumer never went to sleep");
+                    Thread.onSpinWait();
+                }
+                assertTrue(out.offer(1, "woken".getBytes(StandardCharsets.UTF_8)));
+                assertEquals("1\t5\twoken", p.await(l -> true, "the message"));
+                p.waitForSuccess();
+            }
+        }
+        String calls = Files.readString(trace);
+        assertTrue(calls.contains("membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED"),
+                "no process-wide barrier before sleeping; strace saw:\n" + calls);
     }
 
     @ParameterizedTest
