@@ -14,12 +14,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -111,27 +105,12 @@ class FileMappingTest {
                 + "fcntl.flock(f, fcntl.LOCK_EX)\n"
                 + "print('LOCKED', flush=True)\n"
                 + "sys.stdin.readline()\n";
-        ExecutorService executor = Executors.newSingleThreadExecutor();
         try (ChildProcess locker = ChildProcess.start(List.of("python3", "-c", script, file.toString()))) {
             locker.awaitPrefix("LOCKED");
-            Future<Segment> mapping = executor.submit(() -> SharedMemory.mapFile(file));
-            try (Segment s = mapping.get(10, TimeUnit.SECONDS); View v = s.map()) {
+            try (Segment s = locker.callNotBlockedBy(() -> SharedMemory.mapFile(file),
+                    "mapFile, for another program's exclusive flock on the file,"); View v = s.map()) {
                 assertEquals(4096, v.length());
-            } catch (TimeoutException e) {
-                throw new AssertionError("mapFile waited for another program's exclusive flock on the file", e);
-            } finally {
-                locker.close();
-                if (!mapping.isDone()) {
-                    // It waited: the lock is gone with its holder, and the mapping comes now.
-                    try {
-                        mapping.get(20, TimeUnit.SECONDS).close();
-                    } catch (ExecutionException | TimeoutException ignored) {
-                        // nothing left to close
-                    }
-                }
             }
-        } finally {
-            executor.shutdownNow();
         }
     }
 

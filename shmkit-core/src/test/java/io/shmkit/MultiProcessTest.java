@@ -15,12 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -219,28 +214,13 @@ class MultiProcessTest {
                 + "fcntl.flock(fd, fcntl.LOCK_EX)\n"
                 + "print('LOCKED', flush=True)\n"
                 + "sys.stdin.readline()\n";
-        ExecutorService executor = Executors.newSingleThreadExecutor();
         try (ChildProcess owner = ChildProcess.start(List.of("python3", "-c", script, name))) {
             owner.awaitPrefix("LOCKED");
-            Future<Segment> opening = executor.submit(() -> SharedMemory.open(name));
-            try (Segment s = opening.get(10, TimeUnit.SECONDS)) {
+            try (Segment s = owner.callNotBlockedBy(() -> SharedMemory.open(name),
+                    "open, for another program's exclusive flock on the segment,")) {
                 assertEquals(4096, s.size());
                 assertEquals(Lifetime.PERSISTENT, s.lifetime());
-            } catch (TimeoutException e) {
-                throw new AssertionError("open waited for another program's exclusive flock on the segment", e);
-            } finally {
-                owner.close();
-                if (!opening.isDone()) {
-                    // It waited: the lock is gone with its holder, and the handle comes now.
-                    try {
-                        opening.get(20, TimeUnit.SECONDS).close();
-                    } catch (ExecutionException | TimeoutException ignored) {
-                        // nothing left to close
-                    }
-                }
             }
-        } finally {
-            executor.shutdownNow();
         }
     }
 

@@ -13,8 +13,14 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
 /**
@@ -51,6 +57,30 @@ public final class ChildProcess implements AutoCloseable {
         out.start();
         err.start();
         this.stderrPump = err;
+    }
+
+    /**
+     * Calls {@code call} in another thread while this process holds something (a lock, say) and
+     * returns its result, or fails if the call is still waiting after 10 s: it waited for what this
+     * process holds. On that failure, this process is ended (so that what it held goes) and the
+     * late result closed.
+     */
+    public <T extends AutoCloseable> T callNotBlockedBy(Callable<T> call, String what) throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        Future<T> result = executor.submit(call);
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            close();
+            try {
+                result.get(20, TimeUnit.SECONDS).close();
+            } catch (ExecutionException | TimeoutException ignored) {
+                // nothing left to close
+            }
+            throw new AssertionError(what + " waited for " + description, e);
+        } finally {
+            executor.shutdownNow();
+        }
     }
 
     /** Starts any command. */
