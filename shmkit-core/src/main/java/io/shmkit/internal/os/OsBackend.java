@@ -186,7 +186,9 @@ public interface OsBackend {
 
     /**
      * When a process started, in platform units that never repeat for a reused pid (on Linux,
-     * clock ticks since boot), or -1 when no such process exists.
+     * clock ticks since boot, as the initial time namespace shows them), or -1 when no such
+     * process exists or it cannot be inspected (another user's process under {@code hidepid}):
+     * callers ask it of this process only, whose own entry is always readable.
      */
     long processStartTime(int pid);
 
