@@ -653,7 +653,8 @@ class ChannelInteropTest {
             assertTrue(out.offer(1, "first".getBytes(StandardCharsets.UTF_8)));
             assertEquals("1\t5\tfirst", p.await(l -> true, "the first message"));
             if (peer == Peer.PYTHON_PLAIN) {
-                Thread.sleep(50); // it polls every 1 ms, registered nowhere
+                // It waits in 1 ms sleeps, registered nowhere: wait until the kernel shows it asleep.
+                awaitAsleep(p);
             } else {
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
                 while (ch.header.get(ValueLayout.JAVA_INT, ChannelDescriptor.CONSUMERS_WAITING_OFFSET) == 0) {
@@ -676,6 +677,27 @@ class ChannelInteropTest {
                     f.write(ByteBuffer.allocate(1), size - 1); // back to its size (zeros), for Java to close
                 }
             }
+        }
+    }
+
+    /** Waits, bounded, until a thread of the peer sleeps in nanosleep(2) (its /proc wait channel says so). */
+    private static void awaitAsleep(ChildProcess p) throws IOException {
+        Path tasks = Path.of("/proc/" + p.pid() + "/task");
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
+        while (true) {
+            try (var threads = Files.list(tasks)) {
+                for (Path task : (Iterable<Path>) threads::iterator) {
+                    try {
+                        if (Files.readString(task.resolve("wchan")).contains("nanosleep")) {
+                            return;
+                        }
+                    } catch (IOException threadGone) {
+                        // ended meanwhile: look at the others
+                    }
+                }
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "the peer never went to sleep: " + p.stderr());
+            Thread.onSpinWait();
         }
     }
 

@@ -631,19 +631,7 @@ class ChannelTest {
         for (ChannelKind kind : ChannelKind.values()) {
             // Length 0 with a type, and (but in many-to-one, where it means "being written") a negative length.
             for (long word : kind == ChannelKind.MANY_TO_ONE ? new long[] {5L << 32} : new long[] {5L << 32, 0xffffffe0L}) {
-                String name = names.unique("norecord");
-                try (Channel ch = Channel.create(name, kind, SMALL);
-                     ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
-                     ChannelProducer out = ch.producer();
-                     Segment s = SharedMemory.open(name); View v = s.map()) {
-                    assertTrue(out.offer(1, new byte[24]));
-                    assertTrue(out.offer(2, new byte[24]));
-                    v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), word);
-                    IllegalStateException e = assertThrows(IllegalStateException.class,
-                            () -> in.receive(Duration.ofSeconds(5)), kind + " " + Long.toHexString(word));
-                    assertInstanceOf(SegmentFormatException.class, e.getCause());
-                    assertTrue(e.getMessage().contains("neither a record nor empty"), e.getMessage());
-                }
+                assertFirstHeaderIsReported(kind, word, "neither a record nor empty", kind + " " + Long.toHexString(word));
             }
         }
     }
@@ -651,21 +639,29 @@ class ChannelTest {
     @Test
     void paddingShortOfTheRingsEndInASingleProducerChannelIsCorruption() throws Exception {
         for (ChannelKind kind : List.of(ChannelKind.ONE_TO_ONE, ChannelKind.PUBLISH_SUBSCRIBE)) {
-            String name = names.unique("shortpad");
-            try (Channel ch = Channel.create(name, kind, SMALL);
-                 ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
-                 ChannelProducer out = ch.producer();
-                 Segment s = SharedMemory.open(name); View v = s.map()) {
-                assertTrue(out.offer(1, new byte[24]));
-                assertTrue(out.offer(2, new byte[24]));
-                // Padding of 16 bytes over the first record: skipping it would land in the middle of it.
-                long padding = RecordDescriptor.header(16, RecordDescriptor.PADDING_TYPE);
-                v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), padding);
-                IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> in.receive(Duration.ofSeconds(5)), kind.toString());
-                assertInstanceOf(SegmentFormatException.class, e.getCause());
-                assertTrue(e.getMessage().contains("padding that does not end at the ring's end"), e.getMessage());
-            }
+            // Padding of 16 bytes over the first record: skipping it would land in the middle of it.
+            long padding = RecordDescriptor.header(16, RecordDescriptor.PADDING_TYPE);
+            assertFirstHeaderIsReported(kind, padding, "padding that does not end at the ring's end", kind.toString());
+        }
+    }
+
+    /**
+     * Two 24-byte messages are sent, then the first record's header word is overwritten with
+     * {@code word}: receive must report corruption (a SegmentFormatException as cause) saying {@code problem}.
+     */
+    private void assertFirstHeaderIsReported(ChannelKind kind, long word, String problem, String what) throws Exception {
+        String name = names.unique("badheader");
+        try (Channel ch = Channel.create(name, kind, SMALL);
+             ChannelConsumer in = kind == ChannelKind.PUBLISH_SUBSCRIBE ? ch.subscriber() : ch.consumer();
+             ChannelProducer out = ch.producer();
+             Segment s = SharedMemory.open(name); View v = s.map()) {
+            assertTrue(out.offer(1, new byte[24]));
+            assertTrue(out.offer(2, new byte[24]));
+            v.memory().set(ValueLayout.JAVA_LONG, v.memory().get(ValueLayout.JAVA_LONG, 40), word);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> in.receive(Duration.ofSeconds(5)), what);
+            assertInstanceOf(SegmentFormatException.class, e.getCause());
+            assertTrue(e.getMessage().contains(problem), e.getMessage());
         }
     }
 
